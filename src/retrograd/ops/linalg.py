@@ -167,3 +167,57 @@ class Einsum(Node):
                 gi = _exp(view, tuple(expand_shape))
             grads.append(gi)
         return tuple(grads) if len(grads) > 1 else grads[0]
+
+
+class Linear(Node):
+    """Fused ``x @ weight.T + bias`` (one GEMM forward, two GEMMs + a sum backward)."""
+
+    def forward(self, x, w, b=None):
+        if x.ndim == 2:
+            y = x @ w.T
+        else:
+            y = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, g, x, w, b=None):
+        out_f = g.shape[-1]
+        g2 = g.reshape(-1, out_f) if g.ndim != 2 else g
+        gx = gw = gb = None
+        if self.needs[0]:
+            gx = (g2 @ w).reshape(x.shape) if x.ndim != 2 else g2 @ w
+        if self.needs[1]:
+            x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+            gw = g2.T @ x2
+        if len(self.needs) > 2 and self.needs[2]:
+            gb = g2.sum(axis=0)
+        return (gx, gw, gb) if len(self.needs) > 2 else (gx, gw)
+
+
+def linear(input, weight, bias=None):
+    """``y = input @ weight.T + bias`` — the fused affine map of ``nn.Linear``.
+
+    Shape:
+        input ``(*, in_features)``, weight ``(out_features, in_features)``,
+        bias ``(out_features)``, output ``(*, out_features)``.
+    """
+    from ..tensor import Tensor
+
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    if input.ndim == 0 or weight.ndim != 2 or input.shape[-1] != weight.shape[1]:
+        raise RuntimeError(
+            f"linear: input of shape {tuple(input.shape)} cannot be multiplied with weight of shape "
+            f"{tuple(weight.shape)}: expected input with last dimension {weight.shape[-1] if weight.ndim else '?'} "
+            f"(in_features), i.e. shape (*, {weight.shape[-1] if weight.ndim else '?'})"
+        )
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got {input.dtype} and "
+                           f"{weight.dtype}; convert the input (x.float()) or the model (model.double())")
+    if input.ndim == 1:
+        r = apply(Linear(), input.reshape(1, -1), weight, *(() if bias is None else (bias,)))
+        return r.reshape(-1)
+    if bias is None:
+        return apply(Linear(), input, weight)
+    return apply(Linear(), input, weight, bias)
