@@ -50,11 +50,11 @@ class Sequential(Module):
         keys = list(self._modules.keys())
         for key in keys[idx] if isinstance(idx, slice) else [keys[operator.index(idx)]]:
             delattr(self, key)
-        # keep numbering contiguous, as PyTorch does
-        items = list(self._modules.items())
+        # renumber the remaining modules 0..n-1 (named ones too), as PyTorch does
+        mods = list(self._modules.values())
         self._modules.clear()
-        for i, (k, m) in enumerate(items):
-            self._modules[str(i) if k.isdigit() else k] = m
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
 
     def __len__(self):
         return len(self._modules)
@@ -158,7 +158,22 @@ class ModuleList(Module):
         return v
 
     def __repr__(self):
-        return Module.__repr__(self)
+        # runs of identical modules print once, as PyTorch does: "(0-2): 3 x Linear(...)"
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        lines = []
+        start = 0
+        for i in range(1, len(reprs) + 1):
+            if i < len(reprs) and reprs[i] == reprs[start]:
+                continue
+            text = reprs[start].replace("\n", "\n  ")
+            if i - 1 == start:
+                lines.append(f"({start}): {text}")
+            else:
+                lines.append(f"({start}-{i - 1}): {i - start} x {text}")
+            start = i
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):
@@ -251,7 +266,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
+        return "\n".join(f"  ({i}): {_describe(p, f'retrograd.{p.dtype}')}"
                          for i, p in enumerate(self))
 
 
@@ -294,3 +309,22 @@ class ParameterDict(Module):
         items = parameters.items() if hasattr(parameters, "items") else parameters
         for k, v in items:
             self[k] = v
+
+    def extra_repr(self):
+        return "\n".join(f"  ({k}): {_describe(p, _typename(p))}" for k, p in self.items())
+
+
+_TYPENAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+              "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+              "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def _typename(p):
+    return "retrograd." + _TYPENAMES.get(str(p.dtype), "Tensor")
+
+
+def _describe(p, type_text):
+    """PyTorch's one-line description of a parameter in ParameterList/ParameterDict reprs."""
+    size = "x".join(str(s) for s in p.shape)
+    kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+    return f"{kind} containing: [{type_text} of size {size}]"

@@ -13,14 +13,15 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ... import backend
-from ...autograd.graph import Node, _RemovableHandle, apply
+from ...autograd.grad_mode import GRAD
+from ...autograd.graph import Node, _RemovableHandle, _record, apply
 from ...tensor import Tensor
 from ..parameter import Parameter
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    __slots__ = ()
 
-class _IncompatibleKeysResult(_IncompatibleKeys):
     def __repr__(self):
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
@@ -83,7 +84,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._remove_from(name)
+            self._remove_from(name, keep="_parameters")
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
@@ -99,7 +100,7 @@ class Module:
         if isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._remove_from(name)
+            self._remove_from(name, keep="_modules")
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -120,10 +121,12 @@ class Module:
             return
         object.__setattr__(self, name, value)
 
-    def _remove_from(self, name):
+    def _remove_from(self, name, keep=None):
+        # the store being assigned to is kept: replacing a layer keeps its place (and so the
+        # order of parameters() and state_dict()), as in PyTorch
         d = self.__dict__
         for key in ("_parameters", "_buffers", "_modules"):
-            if name in d.get(key, ()):
+            if key != keep and name in d.get(key, ()):
                 del d[key][name]
         d.pop(name, None)
         d.get("_non_persistent_buffers_set", set()).discard(name)
@@ -510,7 +513,7 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
-        return _IncompatibleKeysResult(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     def register_state_dict_pre_hook(self, hook):
         return _add_hook(OrderedDict(), hook, False)
@@ -640,19 +643,21 @@ class _BackwardHookState:
         self.input_needs = ()
 
     def setup_inputs(self, args):
-        out = []
-        needs = []
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor) and a.requires_grad:
-                out.append(apply(_GradCapture(self, i, "in"), a))
-                needs.append(True)
-            else:
-                out.append(a)
-                needs.append(False)
+        needs = [isinstance(a, Tensor) and a.requires_grad for a in args]
         self.n_in = len(args)
         self.input_needs = needs
         self.pending_in = sum(needs)
         self.grad_inputs = [None] * len(args)
+        if not self.pending_in or not GRAD.enabled:
+            return tuple(args)
+        # One node for all inputs: the hooks run once every input's gradient has arrived,
+        # and what they return reaches every input (not only the last one to arrive).
+        index = [i for i, n in enumerate(needs) if n]
+        node = _InputsCapture(self, index)
+        base = _record(node, [args[i] for i in index], [None] * len(index), np.zeros(()))
+        out = list(args)
+        for k, i in enumerate(index):
+            out[i] = _record(_SlotSelect(k), (base,), [None], args[i]._data)
         return tuple(out)
 
     def setup_outputs(self, result):
@@ -690,17 +695,49 @@ class _BackwardHookState:
                     for hook in self.module._backward_hooks.values():
                         hook(self.module, (None,) * max(self.n_in, 1), gout)
             return g
-        self.grad_inputs[index] = g
-        self.pending_in -= 1
-        if self.pending_in == 0:
-            gin = tuple(self._wrap(x) for x in self.grad_inputs)
-            gout = tuple(self._wrap(x) for x in (self.grad_outputs or ()))
-            for hook in self.module._backward_hooks.values():
-                r = hook(self.module, gin, gout)
-                if r is not None:
-                    gin = tuple(r)
-            new = gin[index]
-            if new is None:
-                return None
-            return new._data if g.__class__ is np.ndarray else new
-        return g
+        raise AssertionError("input gradients arrive through _InputsCapture")
+
+    def on_input_grads(self, index, gs):
+        """All gradients w.r.t. the module's inputs are in: run the backward hooks."""
+        for i, g in zip(index, gs):
+            self.grad_inputs[i] = g
+        gin = tuple(self._wrap(x) for x in self.grad_inputs)
+        gout = tuple(self._wrap(x) for x in (self.grad_outputs or ()))
+        for hook in self.module._backward_hooks.values():
+            r = hook(self.module, gin, gout)
+            if r is not None:
+                gin = tuple(r)
+        plain = not GRAD.enabled  # the engine records the backward only under create_graph
+        res = []
+        for i in index:
+            new = gin[i]
+            res.append(None if new is None else new._data if plain and isinstance(new, Tensor)
+                       else new)
+        return res[0] if len(res) == 1 else tuple(res)
+
+
+class _InputsCapture(Node):
+    """Joins the inputs of a hooked module call: its backward receives the gradient of every
+    input at once (one slot each, via :class:`_SlotSelect`) and hands them to the hooks."""
+
+    save_inputs = False
+    multi_output = True
+
+    def __init__(self, state, index):
+        self.state, self.index = state, index
+        self.n_outputs = len(index)
+
+    def backward(self, g):
+        return self.state.on_input_grads(self.index, list(g))
+
+
+class _SlotSelect(Node):
+    """Input ``k`` of an :class:`_InputsCapture`, as the module's forward sees it."""
+
+    save_inputs = False
+
+    def __init__(self, k):
+        self.k = k
+
+    def backward(self, g):
+        return (self.k, g)
