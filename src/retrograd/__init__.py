@@ -32,15 +32,19 @@ from .ops.elementwise import (abs, absolute, add, clamp, clip, cos, div, divide,
                               reciprocal, relu, rsqrt, sigmoid, sign, sin, sqrt, square, sub,
                               subtract, tanh, true_divide, where)
 from .ops.linalg import addmm, bmm, dot, einsum, ger, matmul, mm, mv, outer
-from .ops.reduction import (all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean,
-                            min, norm, prod, softmax, std, std_mean, sum, var, var_mean)
+from .ops.reduction import (all, amax, amin, any, argmax, argmin, cumsum, log_softmax, logsumexp,
+                            max, mean, min, norm, prod, softmax, std, std_mean, sum, var, var_mean)
 from .ops.shape import (atleast_2d, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk,
                         concat, concatenate, diagonal, flatten, flip, fliplr, flipud,
                         gather, hstack, index_select, masked_fill, masked_select, movedim,
                         moveaxis, narrow, permute, repeat_interleave, reshape, roll, split,
                         squeeze, stack, swapaxes, swapdims, t, take_along_dim, tensor_split, tile,
                         trace, transpose, tril, triu, unbind, unflatten, unsqueeze, vstack)
+from .ops.activation import erf, erfc
 from .tensor import Size, Tensor
+
+Tensor.erf = lambda self: erf(self)
+Tensor.erfc = lambda self: erfc(self)
 
 __version__ = "0.1.0"
 
@@ -113,7 +117,7 @@ accelerator = _types.SimpleNamespace(is_available=lambda: False, current_acceler
 mps = backends.mps
 
 _LAZY = {"nn", "optim", "utils", "data", "train", "diagnostics", "io", "cli", "autograd",
-         "benchmarks", "testing"}
+         "special", "models", "text", "testing"}
 
 
 def __getattr__(name):
