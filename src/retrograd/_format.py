@@ -8,17 +8,41 @@ from . import backend
 
 
 def _float_formatter(a):
-    finite = a[np.isfinite(a)]
-    if finite.size == 0:
-        return lambda v: _special(v) or f"{v:.4f}"
-    amax = np.abs(finite).max()
-    amin = np.abs(finite[finite != 0]).min() if (finite != 0).any() else 0.0
-    integral = np.all(finite == np.round(finite))
-    if integral and amax < 1e8:
+    """PyTorch's choice: integers as ``1.``, else 4 decimals, scientific for wide ranges."""
+    finite = a[np.isfinite(a)].astype(np.float64)
+    nonzero = np.abs(finite[finite != 0])
+    if nonzero.size == 0:
         return lambda v: _special(v) or f"{v:.0f}."
-    if amax >= 1e8 or (amin and amin < 1e-4) or (amin and amax / amin > 1e3 and amax >= 1e3):
+    amax, amin = nonzero.max(), nonzero.min()
+    integral = np.all(finite == np.ceil(finite))
+    if integral:
+        if amax / amin > 1e3 or amax > 1e8:
+            return lambda v: _special(v) or f"{v:.4e}"
+        return lambda v: _special(v) or f"{v:.0f}."
+    if amax / amin > 1e3 or amax > 1e8 or amin < 1e-4:
         return lambda v: _special(v) or f"{v:.4e}"
     return lambda v: _special(v) or f"{v:.4f}"
+
+
+def _summarized(a, edge, threshold):
+    """The elements that get printed (the edges of each long dimension), for column widths."""
+    if a.size <= threshold:
+        return a
+    for d in range(a.ndim):
+        if a.shape[d] > 2 * edge:
+            idx = np.r_[0:edge, a.shape[d] - edge:a.shape[d]]
+            a = np.take(a, idx, axis=d)
+    return a
+
+
+def _padded(fmt, a, edge, threshold):
+    """Right-align every element to the widest one, as PyTorch does (the width is taken
+    over the printed non-zero finite values, so nan and inf don't widen the columns)."""
+    sample = _summarized(a, edge, threshold).reshape(-1)
+    if sample.dtype.kind == "f":
+        sample = sample[np.isfinite(sample) & (sample != 0)]
+    width = max((len(fmt(v)) for v in sample), default=0)
+    return lambda v: fmt(v).rjust(width)
 
 
 def _special(v):
@@ -32,19 +56,21 @@ def _special(v):
 def tensor_repr(t, prefix="tensor("):
     a = t._data
     kind = a.dtype.kind
+    threshold, edge = 1000, 3
     if kind == "f":
-        fmt = _float_formatter(a)
+        fmt = _padded(_float_formatter(a), a, edge, threshold)
         formatter = {"float_kind": fmt}
     elif kind == "b":
-        formatter = {"bool": lambda v: "True" if v else "False"}
+        formatter = {"bool": _padded(lambda v: "True" if v else "False", a, edge, threshold)}
     else:
         formatter = None
     indent = " " * len(prefix)
-    threshold = 1000
     body = np.array2string(a, separator=", ", formatter=formatter, prefix=indent,
-                           threshold=threshold, edgeitems=3, max_line_width=80)
+                           threshold=threshold, edgeitems=edge, max_line_width=80)
     if a.size == 0:
         body = "[]" if a.ndim <= 1 else body
+    elif a.size > threshold:
+        body = body.replace(", ..., ", ",  ..., ")  # PyTorch's summary marker is " ..."
     extras = []
     default = {"f": backend.get_default_dtype(), "i": backend.int64, "b": backend.bool_}
     if a.size == 0 and a.ndim > 1:

@@ -106,8 +106,7 @@ def _inplace_binary(fn, name):
                 o = o * alpha
             try:
                 _NUMPY_INPLACE[name](self._data, o)
-            except (TypeError, ValueError, np.exceptions.UFuncTypeError if hasattr(np, "exceptions")
-                    else TypeError) as e:
+            except (TypeError, ValueError) as e:  # NumPy's UFuncTypeError is a TypeError
                 raise RuntimeError(f"{name}: cannot apply to a tensor of shape {tuple(self.shape)} "
                                    f"and dtype {self.dtype} with other of shape "
                                    f"{tuple(np.shape(o))}: {e}") from None

@@ -57,6 +57,8 @@ def _to_array(data, dtype=None, copy=True):
         if dtype is not None and arr.dtype != dtype:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
+    if isinstance(data, np.generic):
+        data = np.asarray(data)  # a NumPy scalar keeps its dtype, as in torch.tensor
     if isinstance(data, np.ndarray):
         if dtype is not None and data.dtype != dtype:
             return data.astype(dtype)
@@ -420,11 +422,33 @@ class Tensor:
         self._version[0] += 1
 
     def _check_inplace(self, op):
-        if self.grad_fn is None and self.requires_grad and GRAD.enabled:
+        if not GRAD.enabled:
+            return
+        if self.grad_fn is None and self.requires_grad:
             raise RuntimeError(
                 f"{op}: a leaf Variable that requires grad is being used in an in-place operation. "
                 "Wrap the update in `with retrograd.no_grad():` (as optimizers do), or work on a copy."
             )
+        view = self.__dict__.get("_view")
+        if view is not None and view[0].grad_fn is None and view[0].requires_grad:
+            raise RuntimeError(
+                f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation. Wrap the update in `with retrograd.no_grad():`, or work on a copy."
+            )
+
+    def _rebase(self, r):
+        """After an in-place op wrote ``r``'s values into this tensor, take ``r``'s place in the
+        graph; when this tensor is a view, its base moves too (its values changed as well)."""
+        self.grad_fn = r.grad_fn
+        self.requires_grad = True
+        view = self.__dict__.get("_view")
+        if view is not None:
+            from .autograd.graph import apply
+
+            root, fn = view
+            t = apply(_ViewWrite(fn), root, r)
+            root.grad_fn = t.grad_fn
+            root.requires_grad = True
 
     def _snapshot(self):
         """A copy of this tensor's current value that keeps its place in the graph."""
@@ -457,8 +481,7 @@ class Tensor:
         self._data[...] = res
         self._version[0] += 1
         if needs_graph:
-            self.grad_fn = r.grad_fn
-            self.requires_grad = True
+            self._rebase(r)
         return self
 
     def set_(self, source):
@@ -479,8 +502,7 @@ class Tensor:
             r = apply(_CopyFrom(self.shape, self.dtype), src)
             self._data[...] = r._data
             self._version[0] += 1
-            self.grad_fn = r.grad_fn
-            self.requires_grad = True
+            self._rebase(r)
             return self
         if GRAD.enabled and self.requires_grad:
             self._check_inplace("copy_")
@@ -498,21 +520,24 @@ class Tensor:
         return self
 
     def zero_(self):
-        with _NoGrad():
-            self._check_inplace_nograd("zero_")
-            self._data[...] = 0
-        self._version[0] += 1
-        return self
+        """Fill with zeros in place."""
+        return self._fill(0, "zero_")
 
     def fill_(self, value):
+        """Fill with ``value`` in place."""
         if isinstance(value, Tensor):
             value = value.item()
-        self._check_inplace_nograd("fill_")
+        return self._fill(value, "fill_")
+
+    def _fill(self, value, op):
+        if GRAD.enabled and self.requires_grad:
+            self._check_inplace(op)  # raises for a leaf
+            # a non-leaf stays in the graph and sends a zero gradient to its history, as in torch
+            from .ops.shape import masked_fill
+
+            return self._inplace(lambda t: masked_fill(t, np.ones((), bool), value), op=op)
         self._data[...] = value
         self._version[0] += 1
-        if self.grad_fn is not None:
-            self.grad_fn = None
-            self.requires_grad = False
         return self
 
     def _check_inplace_nograd(self, op):
@@ -657,7 +682,41 @@ def _rebuild(data, requires_grad):
     return t
 
 
+from .autograd import graph as _graph  # noqa: E402
 from .autograd.graph import Node as _Node  # noqa: E402
+
+_graph.Tensor = Tensor  # the engine's hot paths use it without a per-call import
+
+
+class _ViewWrite(_Node):
+    """A base tensor after an in-place op through one of its views (``fn``) wrote ``v``.
+
+    The values are already in memory (the view shares it), so forward returns the base's
+    array as it is; backward sends the view's part of the gradient to ``v`` and the rest
+    to the base's previous history.
+    """
+
+    save_inputs = False
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def forward(self, base, v):
+        return base
+
+    def backward(self, g):
+        gb = gv = None
+        if self.needs[0]:
+            if g.__class__ is np.ndarray:
+                gb = g.copy()
+                self.fn(gb)[...] = 0
+            else:
+                keep = np.ones(g.shape, dtype=bool)
+                self.fn(keep)[...] = False
+                gb = g * keep
+        if self.needs[1]:
+            gv = self.fn(g)
+        return gb, gv
 
 
 class _CopyFrom(_Node):

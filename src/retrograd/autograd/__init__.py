@@ -63,8 +63,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if grad_tensors is None:
         grad_tensors = [None] * len(outputs)
     else:
-        grad_tensors = _tensors(grad_tensors) if not isinstance(grad_tensors, (list, tuple)) \
-            else list(grad_tensors)
+        # one gradient (a Tensor, an array or a number) or a sequence of them
+        grad_tensors = list(grad_tensors) if isinstance(grad_tensors, (list, tuple)) \
+            else [grad_tensors]
     for i, o in enumerate(outputs):
         if not o.requires_grad:
             raise RuntimeError(
@@ -112,7 +113,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if grad_outputs is None:
         grad_outputs = [None] * len(outs)
     else:
-        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) \
+            else [grad_outputs]
     for i, t in enumerate(ins):
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad (shape {tuple(t.shape)}); "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -128,9 +128,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     def first_grads(*args):
         ins = args[: len(inputs)]
         gos = args[len(inputs):]
-        o = _outputs(func, ins)
-        d = [t for t in ins if isinstance(t, Tensor) and t.requires_grad]
-        gs = autograd_grad(o, d, list(gos), create_graph=True, allow_unused=True)
+        with enable_grad():  # the finite differences call this inside no_grad
+            o = _outputs(func, ins)
+            d = [t for t in ins if isinstance(t, Tensor) and t.requires_grad]
+            gs = autograd_grad(o, d, list(gos), create_graph=True, allow_unused=True)
         return tuple(g if g is not None else Tensor(np.zeros(t.shape)) for g, t in zip(gs, d))
 
     del diff

@@ -55,6 +55,10 @@ class Node:
     save_inputs = True
     save_output = False
     multi_output = False
+    # Which saved inputs the backward reads the *values* of, given ``needs`` (None: all of
+    # them). Only those are watched for in-place changes: Mul's gradient for ``a`` reads ``b``
+    # alone, so changing ``a`` in place afterwards is fine when ``b`` needs no gradient.
+    reads = None
 
     def forward(self, *arrays):  # pragma: no cover - every op overrides it
         raise NotImplementedError
@@ -160,16 +164,22 @@ class _RemovableHandle:
 
 # ------------------------------------------------------------------------ recording
 
+# The Tensor class, set by ``tensor.py`` once it is defined (tensor.py imports this module,
+# so it cannot be imported here at the top; a function-level import costs microseconds per op).
+Tensor = None
+
+
 def apply(node, *inputs):
     """Run ``node.forward`` on the inputs' arrays and, when needed, record the node.
 
     ``inputs`` are Tensors, Python scalars or NumPy arrays (constants). Returns the
     result Tensor, whose ``grad_fn`` is ``node`` when the graph was recorded.
     """
-    from ..tensor import Tensor
-
     arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-    out = node.forward(*arrays)
+    try:
+        out = node.forward(*arrays)
+    except ValueError as e:  # a NumPy error from deep inside: say which op and which shapes
+        raise _forward_error(node, arrays, e) from None
     if out.__class__ is not np.ndarray:
         out = np.asarray(out)
     if GRAD.enabled:
@@ -185,9 +195,20 @@ def apply(node, *inputs):
     return t
 
 
-def _record(node, inputs, arrays, out):
-    from ..tensor import Tensor
+def _forward_error(node, arrays, err):
+    name = type(node).__name__.lower()
+    shapes = " and ".join(str(tuple(np.shape(a))) for a in arrays)
+    msg = str(err)
+    if "broadcast" in msg:
+        return RuntimeError(
+            f"{name}: shapes {shapes} cannot be broadcast together: aligned from the right, "
+            "each dimension must match or be 1. Reshape an operand (e.g. x.unsqueeze(-1) or "
+            "x.view(...)) so that the shapes line up."
+        )
+    return RuntimeError(f"{name}: {msg} (input shapes {shapes})")
 
+
+def _record(node, inputs, arrays, out):
     parents = []
     needs = []
     for x in inputs:
@@ -199,13 +220,26 @@ def _record(node, inputs, arrays, out):
             needs.append(False)
     node.parents = tuple(parents)
     node.needs = tuple(needs)
+    version = [0]
     if node.save_inputs:
         node.saved = tuple(arrays)
-        node.versions = tuple((x._version, x._version[0]) for x in inputs if isinstance(x, Tensor))
+        reads = node.reads
+        if reads is None:
+            node.versions = tuple((x._version, x._version[0]) for x in inputs
+                                  if isinstance(x, Tensor))
+        else:
+            reads = reads(node.needs)
+            node.versions = tuple((x._version, x._version[0]) for x, r in zip(inputs, reads)
+                                  if r and isinstance(x, Tensor))
     else:
         node.saved = None
         node.versions = None
-    node.out = out if node.save_output else None
+    if node.save_output:
+        node.out = out
+        # the backward reads the result: changing it in place must be caught too
+        node.versions = ((version, 0),) + (node.versions or ())
+    else:
+        node.out = None
     node._hooks = None
     node._retain = None
     node._freed = False
@@ -218,7 +252,7 @@ def _record(node, inputs, arrays, out):
     t.requires_grad = True
     t.grad = None
     t.grad_fn = node
-    t._version = [0]
+    t._version = version
     return t
 
 
@@ -229,9 +263,10 @@ def _check_versions(node):
         if vc[0] != v:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: an input of {node.name()} is at version {vc[0]}; expected "
-                f"version {v} instead. Hint: clone the tensor before changing it in place "
-                "(x = x.clone()), or use the out-of-place form of the op (x = x * 2, not x.mul_(2))."
+                f"inplace operation: a tensor saved by {node.name()} (one of its inputs, or its "
+                f"output) is at version {vc[0]}; expected version {v} instead. Hint: clone the "
+                "tensor before changing it in place (x = x.clone()), or use the out-of-place "
+                "form of the op (x = x * 2, not x.mul_(2))."
             )
 
 
@@ -262,6 +297,16 @@ def _as_value(x, create_graph):
     if create_graph:
         return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x), None)
     return x._data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _plain(g):
+    """Arithmetic on 0-d arrays yields NumPy scalars; backward formulas tell plain mode from
+    create_graph mode by ``g.__class__ is np.ndarray``, so turn scalars back into arrays."""
+    if isinstance(g, np.generic):
+        return np.asarray(g)
+    if isinstance(g, list):  # a multi-output node's slots
+        return [np.asarray(x) if isinstance(x, np.generic) else x for x in g]
+    return g
 
 
 def _wrap(g):
@@ -329,6 +374,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
         while ready:
             node = ready.pop()
             g = grads.pop(node, None)
+            if g.__class__ is not np.ndarray and g is not None and not isinstance(g, Tensor):
+                g = _plain(g)
             if g is not None and node._hooks:
                 for hook in tuple(node._hooks):
                     r = hook(_wrap(g) if not node.multi_output else g)

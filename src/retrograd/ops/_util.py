@@ -15,7 +15,11 @@ _np = np.ndarray
 
 
 def is_array(v):
-    return v.__class__ is _np
+    """True for a NumPy array (a plain backward), False for a Tensor (create_graph).
+
+    NumPy scalars count as arrays: arithmetic on 0-d arrays produces them.
+    """
+    return v.__class__ is _np or isinstance(v, np.generic)
 
 
 def shape_of(x):
@@ -110,12 +114,21 @@ def result_type(*xs):
             k, dt = 1, x.dtype
         else:
             k, dt = 2, _scalar_dtype(x)
-        groups[k] = dt if groups[k] is None else np.promote_types(groups[k], dt)
+        groups[k] = dt if groups[k] is None else _promote_two(groups[k], dt)
     top = max(_CATEGORY[g.kind] for g in groups if g is not None)
     for g in groups:
         if g is not None and _CATEGORY[g.kind] == top:
             return g
     raise AssertionError("unreachable")
+
+
+def _promote_two(d1, d2):
+    """Promote two dtypes of the same priority: the higher category wins outright
+    (int64 with float32 gives float32, as in PyTorch; NumPy would say float64)."""
+    c1, c2 = _CATEGORY[d1.kind], _CATEGORY[d2.kind]
+    if c1 == c2:
+        return np.promote_types(d1, d2)
+    return d1 if c1 > c2 else d2
 
 
 def promote(a, b):
@@ -171,8 +184,11 @@ def normalize_dims(dim, ndim, op="op"):
     if dim is None:
         return None
     if isinstance(dim, (int, np.integer)):
-        return (normalize_dim(int(dim), ndim, op),)
+        d = normalize_dim(int(dim), ndim, op)
+        return (d,) if ndim else ()
     dims = tuple(normalize_dim(int(d), ndim, op) for d in dim)
+    if not dims:
+        return None  # an empty dim list reduces over every dimension, as in PyTorch
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
     if ndim == 0:

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..autograd.graph import Node, apply
-from ._util import grad_like, promote
+from ._util import _kind_of_scalar, grad_like, is_array, promote
 
 # ------------------------------------------------------------------ arithmetic
 
@@ -20,9 +20,10 @@ class Add(Node):
     save_inputs = False
 
     def forward(self, a, b):
-        a, b = promote(a, b)
+        # the inputs' own dtypes (before promotion): each gradient comes back in its input's dtype
         self.a_meta = (getattr(a, "shape", ()), getattr(a, "dtype", None))
         self.b_meta = (getattr(b, "shape", ()), getattr(b, "dtype", None))
+        a, b = promote(a, b)
         return a + b
 
     def backward(self, g):
@@ -34,9 +35,10 @@ class Sub(Node):
     save_inputs = False
 
     def forward(self, a, b):
-        a, b = promote(a, b)
+        # the inputs' own dtypes (before promotion): each gradient comes back in its input's dtype
         self.a_meta = (getattr(a, "shape", ()), getattr(a, "dtype", None))
         self.b_meta = (getattr(b, "shape", ()), getattr(b, "dtype", None))
+        a, b = promote(a, b)
         return a - b
 
     def backward(self, g):
@@ -51,11 +53,13 @@ def _reduce(g, meta):
 
         g = sum_to(g, shape)
     if dtype is not None and g.dtype != dtype and dtype.kind == "f":
-        g = g.astype(dtype) if g.__class__ is np.ndarray else g.to(dtype)
+        g = g.astype(dtype) if is_array(g) else g.to(dtype)
     return g
 
 
 class Mul(Node):
+    reads = staticmethod(lambda needs: (needs[1], needs[0]))
+
     def forward(self, a, b):
         a, b = promote(a, b)
         return a * b
@@ -66,9 +70,13 @@ class Mul(Node):
 
 
 class Div(Node):
+    reads = staticmethod(lambda needs: (needs[1], True))
+
     def forward(self, a, b):
         a, b = promote(a, b)
-        if getattr(a, "dtype", np.dtype(float)).kind in "biu" and getattr(b, "dtype", np.dtype(float)).kind in "biu":
+        ka = a.dtype.kind if a.__class__ is np.ndarray else _kind_of_scalar(a)
+        kb = b.dtype.kind if b.__class__ is np.ndarray else _kind_of_scalar(b)
+        if ka in "biu" and kb in "biu":
             # true division of integers gives the default float dtype, as in PyTorch
             from .. import backend
 
@@ -264,9 +272,15 @@ class Maximum(Node):
         return np.maximum(a, b)
 
     def backward(self, g, a, b):
-        wa = (a > b) + (a == b) * 0.5
+        wa = _tie_weight(a > b, a == b, g)
         return (grad_like(g * wa, a) if self.needs[0] else None,
                 grad_like(g * (1 - wa), b) if self.needs[1] else None)
+
+
+def _tie_weight(wins, ties, g):
+    """1 where the first operand wins, 0.5 on ties, 0 elsewhere; in ``g``'s dtype (no upcast)."""
+    w = wins + ties * 0.5
+    return np.asarray(w, dtype=g.dtype) if is_array(g) else w
 
 
 class Minimum(Node):
@@ -275,12 +289,14 @@ class Minimum(Node):
         return np.minimum(a, b)
 
     def backward(self, g, a, b):
-        wa = (a < b) + (a == b) * 0.5
+        wa = _tie_weight(a < b, a == b, g)
         return (grad_like(g * wa, a) if self.needs[0] else None,
                 grad_like(g * (1 - wa), b) if self.needs[1] else None)
 
 
 class Where(Node):
+    reads = staticmethod(lambda needs: (True, False, False))  # only the condition's values
+
     def forward(self, cond, a, b):
         a, b = promote(a, b)
         return np.where(cond, a, b)
@@ -481,10 +497,14 @@ class Cast(Node):
     def backward(self, g):
         if self.in_dtype.kind != "f":
             return None
-        return g.astype(self.in_dtype) if g.__class__ is np.ndarray else g.to(self.in_dtype)
+        return g.astype(self.in_dtype) if is_array(g) else g.to(self.in_dtype)
 
 
 def _cast(input, dtype):
+    if dtype.kind not in "fc":  # integer and bool results carry no gradient, as in PyTorch
+        from ..tensor import Tensor
+
+        return Tensor._make(input._data.astype(dtype), None, False)
     return apply(Cast(dtype), input)
 
 

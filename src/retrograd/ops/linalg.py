@@ -13,6 +13,8 @@ from ._util import promote, sum_to
 
 
 class MatMul(Node):
+    reads = staticmethod(lambda needs: (needs[1], needs[0]))
+
     def forward(self, a, b):
         a, b = promote(a, b)
         return a @ b

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import Node, apply
-from ._util import expand, normalize_dim, normalize_dims
+from ._util import expand, is_array, normalize_dim, normalize_dims
 
 
 def _kept_shape(shape, axes):
@@ -48,7 +48,7 @@ class Sum(Node):
     def backward(self, g):
         g = _unreduce(g, self.shape, self.axes, self.keepdims)
         if g.dtype != self.in_dtype and self.in_dtype.kind == "f":
-            g = g.astype(self.in_dtype) if g.__class__ is np.ndarray else g.to(self.in_dtype)
+            g = g.astype(self.in_dtype) if is_array(g) else g.to(self.in_dtype)
         return g
 
 
@@ -121,6 +121,8 @@ class AMax(Node):
         y = _unreduce(self.output(g), a.shape, self.axes, self.keepdims)
         mask = a == y
         count = mask.sum(axis=self.axes, keepdims=True)
+        if is_array(count):
+            count = count.astype(g.dtype)  # int counts would upcast the gradient to float64
         return _unreduce(g, a.shape, self.axes, self.keepdims) * mask / count
 
 
@@ -136,6 +138,9 @@ class MaxDim(Node):
         if a.ndim and a.shape[self.axis] == 0:
             raise IndexError(f"{'min' if self.is_min else 'max'}(): Expected reduction dim "
                              f"{self.axis} to have non-zero size (input shape {a.shape})")
+        if a.ndim == 0:  # a 0-d input is its own max, at index 0
+            self.idx, self.shape = np.zeros((), np.intp), ()
+            return a.copy()
         idx = (np.argmin if self.is_min else np.argmax)(a, axis=self.axis, keepdims=True)
         self.idx = idx
         self.shape = a.shape
@@ -143,7 +148,9 @@ class MaxDim(Node):
         return vals if self.keepdims else vals.squeeze(self.axis) if a.ndim else vals.reshape(())
 
     def backward(self, g):
-        if not self.keepdims and len(self.shape):
+        if not self.shape:
+            return g
+        if not self.keepdims:
             g = g.reshape(g.shape[: self.axis] + (1,) + g.shape[self.axis:])
         from .shape import scatter_add_along
 
@@ -387,11 +394,33 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return apply(Var(_dims(input, dim, "var"), _correction(unbiased, correction, "var"), keepdim), input)
 
 
+class Std(Node):
+    """Standard deviation; where it is zero the gradient is zero (not 0/0), as in PyTorch."""
+
+    save_output = True
+
+    def __init__(self, axes, correction, keepdims):
+        self.axes, self.correction, self.keepdims = axes, correction, keepdims
+
+    def forward(self, a):
+        return np.sqrt(a.var(axis=self.axes, ddof=self.correction, keepdims=self.keepdims))
+
+    def backward(self, g, a):
+        n = _count(a.shape, self.axes)
+        mean = a.mean(axis=self.axes, keepdims=True)
+        y = _unreduce(self.output(g), a.shape, self.axes, self.keepdims)
+        g = _unreduce(g, a.shape, self.axes, self.keepdims)
+        scale = 1.0 / (n - self.correction) if n > self.correction else float("nan")
+        return g * (a - mean) * scale / (y + (y == 0)) * (y != 0)
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim`` (square root of :func:`var`)."""
-    from .elementwise import sqrt
-
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    input = _tensor(input)
+    if isinstance(dim, bool):  # std(x, False): the legacy positional `unbiased`
+        unbiased, dim = dim, None
+    return apply(Std(_dims(input, dim, "std"), _correction(unbiased, correction, "std"), keepdim),
+                 input)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -473,11 +502,17 @@ class CumSum(Node):
         self.axis = axis
 
     def forward(self, a):
-        return np.cumsum(a, axis=self.axis, dtype=np.int64 if a.dtype.kind in "biu" else None)
+        dt = np.int64 if a.dtype.kind in "biu" else a.dtype
+        self.nd = a.ndim
+        if a.ndim == 0:  # NumPy would flatten a 0-d input to shape (1,)
+            return a.astype(dt, copy=True)
+        return np.cumsum(a, axis=self.axis, dtype=dt)
 
     def backward(self, g):
         from .shape import flip
 
+        if not self.nd:
+            return g
         if g.__class__ is np.ndarray:
             return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)
         return flip(cumsum(flip(g, (self.axis,)), self.axis), (self.axis,))

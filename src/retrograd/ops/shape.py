@@ -11,9 +11,11 @@ import builtins
 
 import numpy as np
 
+from ..autograd.grad_mode import GRAD
 from ..autograd.graph import Node, apply
 from ._util import expand as _expand
-from ._util import normalize_dim, sum_to
+from ._util import normalize_dim, result_type, sum_to
+from ._util import permute as _permute
 
 
 def _tensor(x):
@@ -22,9 +24,22 @@ def _tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _view_of(out, base):
-    """Views share their base's version counter, so in-place changes are noticed."""
+def _view_of(out, base, fn=None):
+    """Views share their base's version counter, so in-place changes are noticed.
+
+    ``fn`` re-applies the view to an array or Tensor (``lambda a: a[idx]``). It is kept,
+    with the base the view was taken from, so that an in-place op on the view also moves
+    the base's place in the graph (see ``Tensor._inplace``): otherwise ``y[0].mul_(2)``
+    would silently leave ``y``'s gradient unchanged.
+    """
     out._version = base._version
+    if fn is not None and GRAD.enabled:
+        outer = base.__dict__.get("_view")
+        if outer is None:
+            out.__dict__["_view"] = (base, fn)
+        else:  # a view of a view: keep the root base and compose the two views
+            root, f0 = outer
+            out.__dict__["_view"] = (root, lambda a: fn(f0(a)))
     return out
 
 
@@ -77,9 +92,12 @@ def reshape(input, *shape):
     """The same data with a new shape (one dimension may be -1, inferred)."""
     input = _tensor(input)
     shape = _resolve_shape(_shape_arg(shape, "reshape"), input._data.size, input.shape, "reshape")
-    if shape == input.shape:
-        return input if not input.requires_grad else _view_of(apply(Reshape(shape), input), input)
-    return _view_of(apply(Reshape(shape), input), input)
+    if shape == input.shape and not input.requires_grad:
+        return input
+    out = apply(Reshape(shape), input)
+    if np.may_share_memory(out._data, input._data):  # NumPy copies when strides forbid a view
+        return _view_of(out, input, lambda a: a.reshape(shape))
+    return _view_of(out, input)
 
 
 def view(input, *shape):
@@ -103,7 +121,7 @@ def view(input, *shape):
             f"{tuple(input.shape)}, requested {list(shape)}): at least one dimension spans "
             "across two contiguous subspaces. Use .reshape(...) instead."
         ) from None
-    return _view_of(apply(Reshape(shape), input), input)
+    return _view_of(apply(Reshape(shape), input), input, lambda a: a.reshape(shape))
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -175,7 +193,7 @@ def permute(input, *dims):
     axes = tuple(normalize_dim(d, input.ndim, "permute") for d in dims)
     if sorted(axes) != list(range(input.ndim)):
         raise RuntimeError(f"permute(): dims {dims} are not a permutation of {input.ndim} dims")
-    return _view_of(apply(Permute(axes), input), input)
+    return _view_of(apply(Permute(axes), input), input, lambda a: _permute(a, axes))
 
 
 def transpose(input, dim0, dim1):
@@ -188,7 +206,8 @@ def transpose(input, dim0, dim1):
     b = normalize_dim(dim1, n, "transpose")
     axes = list(range(n))
     axes[a], axes[b] = axes[b], axes[a]
-    return _view_of(apply(Permute(tuple(axes)), input), input)
+    axes = tuple(axes)
+    return _view_of(apply(Permute(axes), input), input, lambda a: _permute(a, axes))
 
 
 swapaxes = swapdims = transpose
@@ -346,14 +365,20 @@ class Cat(Node):
 
     def forward(self, *arrays):
         self.sizes = [a.shape[self.axis] for a in arrays]
-        dt = np.result_type(*arrays)
+        self.dtypes = [a.dtype for a in arrays]
+        dt = result_type(*arrays)  # PyTorch's promotion: int64 with float32 gives float32
         return np.concatenate(arrays, axis=self.axis, dtype=dt)
 
     def backward(self, g):
         out, start = [], 0
         pre = (slice(None),) * self.axis
-        for n, need in zip(self.sizes, self.needs):
-            out.append(g[pre + (slice(start, start + n),)] if need else None)
+        for n, need, dt in zip(self.sizes, self.needs, self.dtypes):
+            gi = None
+            if need:
+                gi = g[pre + (slice(start, start + n),)]
+                if gi.dtype != dt:  # each piece goes back in its input's dtype
+                    gi = gi.astype(dt) if gi.__class__ is np.ndarray else gi.to(dt)
+            out.append(gi)
             start += n
         return tuple(out)
 
@@ -746,6 +771,23 @@ def index_put_add(g, index, shape, dtype=None):
     return apply(IndexPutAdd(index if isinstance(index, tuple) else (index,), shape, dtype), g)
 
 
+def _index_view(idx):
+    """``a[idx]`` as a view even when every index is an int (NumPy would return a scalar)."""
+    if not builtins.any(i is Ellipsis for i in idx):
+        idx = idx + (Ellipsis,)
+    return lambda a: a[idx]
+
+
+def _mixes_ints_and_arrays(idx):
+    has_int = has_arr = False
+    for i in idx:
+        if isinstance(i, np.ndarray):
+            has_arr = True
+        elif isinstance(i, (int, np.integer)) and not isinstance(i, bool):
+            has_int = True
+    return has_int and has_arr
+
+
 def getitem(input, index):
     """``input[index]``: ints, slices (with steps), None, Ellipsis, bool masks, int arrays."""
     input = _tensor(input)
@@ -754,7 +796,23 @@ def getitem(input, index):
     try:
         if basic:
             out = apply(GetItem(idx, True), input)
-            return _view_of(out, input)
+            return _view_of(out, input, _index_view(idx))
+        if _mixes_ints_and_arrays(idx):
+            # PyTorch selects with the integers first, then applies the index arrays; NumPy
+            # counts the integers as index arrays too, which can move the indexed dims first
+            first = []
+            rest = []
+            for i in idx:
+                if isinstance(i, np.ndarray):
+                    first += [slice(None)] * (i.ndim if i.dtype == np.bool_ else 1)
+                    rest.append(i)
+                else:
+                    first.append(i)
+                    if not isinstance(i, (int, np.integer)):
+                        rest.append(Ellipsis if i is Ellipsis else slice(None))
+            first = tuple(first)
+            input = _view_of(apply(GetItem(first, True), input), input, _index_view(first))
+            idx = tuple(rest)
         return apply(GetItem(idx, False), input)
     except IndexError as e:
         raise IndexError(f"index {index!r} is out of range for a tensor of shape "
@@ -810,8 +868,7 @@ def setitem(input, index, value):
         r = apply(SetItem(idx), snap, value)
         input._data[...] = r._data
         input._version[0] += 1
-        input.grad_fn = r.grad_fn
-        input.requires_grad = True
+        input._rebase(r)
         return input
     except (IndexError, ValueError) as e:
         raise type(e)(f"setitem: cannot assign a value of shape {tuple(np.shape(v))} to index "
