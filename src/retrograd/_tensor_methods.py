@@ -258,15 +258,6 @@ Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=N
 
 
 # ------------------------------------------------------------------ plain methods
-def _method(fn):
-    def m(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-
-    m.__name__ = getattr(fn, "__name__", "method")
-    m.__doc__ = fn.__doc__
-    return m
-
-
 for _name, _fn in {
     # elementwise
     "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
@@ -305,7 +296,8 @@ for _name, _fn in {
     "sort": K.sort, "topk": K.topk, "unique": K.unique, "bincount": K.bincount,
     "floor_divide": K.floor_divide,
 }.items():
-    setattr(Tensor, _name, _method(_fn))
+    # plain functions bind as methods: t.sum(dim) calls R.sum(t, dim) with no extra frame
+    setattr(Tensor, _name, _fn)
 
 
 def _view_as(self, other):

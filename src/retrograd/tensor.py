@@ -361,7 +361,19 @@ class Tensor:
         return self
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Compute the gradient of this tensor w.r.t. graph leaves (see :func:`autograd.backward`)."""
+        """Compute the gradient of this tensor w.r.t. graph leaves (see :func:`autograd.backward`).
+
+        Args:
+            gradient: the gradient w.r.t. this tensor; may be omitted when it has one element.
+            retain_graph: keep the graph so backward can run through it again.
+            create_graph: record the backward pass (for gradients of gradients).
+            inputs: only accumulate into these tensors' ``.grad``.
+        """
+        if (gradient is None and not create_graph and inputs is None and self.grad_fn is not None
+                and self._data.size == 1):
+            # the common `loss.backward()`: skip the general argument handling
+            _run_backward((self,), (np.ones(self._data.shape, self._data.dtype),), bool(retain_graph))
+            return
         from .autograd import backward as _backward
 
         _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -684,6 +696,7 @@ def _rebuild(data, requires_grad):
 
 from .autograd import graph as _graph  # noqa: E402
 from .autograd.graph import Node as _Node  # noqa: E402
+from .autograd.graph import run_backward as _run_backward  # noqa: E402
 
 _graph.Tensor = Tensor  # the engine's hot paths use it without a per-call import
 

@@ -330,8 +330,6 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
 
     Returns the list of captured gradients (``None`` where a tensor was not reached).
     """
-    from ..tensor import Tensor
-
     # 1. Count, for every node reachable from the roots, how many edges reach it.
     deps = {}
     stack = []
@@ -343,7 +341,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     while stack:
         n = stack.pop()
         for p in n.parents:
-            if p is not None and p.__class__ is not Tensor and isinstance(p, Node):
+            if isinstance(p, Node):
                 if p in deps:
                     deps[p] += 1
                 else:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import Tensor
+
 
 def _table():
     from . import compare as C
@@ -37,7 +39,6 @@ def dispatch(ufunc, method, inputs, kwargs):
         _TABLE = _table()
     fn = _TABLE.get(ufunc)
     if method != "__call__" or fn is None or kwargs.get("out") is not None:
-        from ..tensor import Tensor
 
         # anything else: compute on plain arrays (no gradient)
         arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]

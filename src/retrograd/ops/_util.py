@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..tensor import Tensor
 
 _np = np.ndarray
 
@@ -57,6 +58,9 @@ def expand(g, shape):
     if g.shape == tuple(shape):
         return g
     if is_array(g):
+        if g.ndim == 0:
+            # a full reduction's gradient: np.full is cheaper than a broadcast view
+            return np.full(shape, g, dtype=g.dtype)
         return np.broadcast_to(g, shape)
     return g.expand(*shape)
 
@@ -74,7 +78,6 @@ def flip(g, dims):
 
 
 def zeros_like(g, shape=None, dtype=None):
-    from ..tensor import Tensor
 
     shape = g.shape if shape is None else shape
     dtype = g.dtype if dtype is None else dtype

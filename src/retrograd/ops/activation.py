@@ -17,7 +17,9 @@ import math
 
 import numpy as np
 
+from .. import backend
 from ..autograd.graph import Node, apply
+from ..tensor import Tensor
 from . import elementwise as E
 from ._util import grad_like, promote, sum_to
 
@@ -35,7 +37,6 @@ _GELU_TANH_KAPPA = 0.044715
 # and on Tensors (create_graph=True), where only differentiable ops may be used.
 
 def _is_tensor(*xs):
-    from ..tensor import Tensor
 
     return any(isinstance(x, Tensor) for x in xs)
 
@@ -152,7 +153,6 @@ def _float_input(x, op):
     x = np.asarray(x)
     if x.dtype.kind != "f":
         if x.dtype.kind in "biu":
-            from .. import backend
 
             return x.astype(backend.get_default_dtype())
         raise TypeError(f"{op}: expected a real floating-point tensor, got dtype {x.dtype}")
@@ -284,7 +284,6 @@ def xlogy(input, other, *, out=None):
 
 
 def _as_tensor(x):
-    from ..tensor import Tensor
 
     return x if isinstance(x, Tensor) else Tensor(x)
 

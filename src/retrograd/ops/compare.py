@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import Tensor
 from ._util import normalize_dim, promote
 
 
 def _arr(x):
-    from ..tensor import Tensor
 
     return x._data if isinstance(x, Tensor) else x
 
 
 def _wrap(a):
-    from ..tensor import Tensor
 
     return Tensor._make(np.asarray(a), None, False)
 

@@ -49,6 +49,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.grad_mode import GRAD
 from ..autograd.graph import Node, apply
+from ..tensor import Tensor
 
 __all__ = [
     "ConvGeometry", "Conv", "ConvTranspose", "ConvWeight",
@@ -405,7 +406,6 @@ class ConvWeight(Node):
 # ============================================================================ argument checks
 
 def _tensor(x, op):
-    from ..tensor import Tensor
 
     if isinstance(x, Tensor):
         return x
@@ -453,7 +453,6 @@ def _conv_input(input, nd, op):
 
 
 def _check_conv_weight(input, weight, bias, groups, nd, op, transposed=False):
-    from ..tensor import Tensor
 
     if not isinstance(weight, Tensor):
         weight = _tensor(weight, op)
@@ -1017,7 +1016,6 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
 
 def _max_indices(x, y, geom):
     """Flat index (within each input plane) of every window's first maximum, as int64."""
-    from ..tensor import Tensor
 
     masks = _first_max_masks(geom.padded(x, _max_fill(x.dtype)), y, geom)
     (OH, OW), (sh, sw), (dh, dw), (ph, pw) = geom.out_hw, geom.stride, geom.dilation, geom.pad
@@ -1156,7 +1154,6 @@ def _averaging_matrix(n, o, dtype):
 
 
 def _adaptive_avg(input, output_size, nd, op):
-    from ..tensor import Tensor
 
     input, batched = _pool_input(input, nd, op)
     _check_float(input, "input", op)
@@ -1203,7 +1200,6 @@ def adaptive_avg_pool1d(input, output_size):
 
 
 def _adaptive_max(input, output_size, return_indices, nd, op):
-    from ..tensor import Tensor
 
     input, batched = _pool_input(input, nd, op)
     spatial, out = _adaptive_sizes(input, output_size, nd, op)

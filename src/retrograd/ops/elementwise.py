@@ -10,7 +10,10 @@ import math
 
 import numpy as np
 
+from .. import backend
+from ..autograd.grad_mode import GRAD
 from ..autograd.graph import Node, apply
+from ..tensor import Tensor
 from ._util import _kind_of_scalar, grad_like, is_array, promote
 
 # ------------------------------------------------------------------ arithmetic
@@ -78,7 +81,6 @@ class Div(Node):
         kb = b.dtype.kind if b.__class__ is np.ndarray else _kind_of_scalar(b)
         if ka in "biu" and kb in "biu":
             # true division of integers gives the default float dtype, as in PyTorch
-            from .. import backend
 
             dt = backend.get_default_dtype()
             return np.true_divide(a, b, dtype=dt)
@@ -310,7 +312,6 @@ class Where(Node):
 # ------------------------------------------------------------------ function forms
 
 def _t(x):
-    from ..tensor import Tensor
 
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -344,7 +345,6 @@ def div(input, other, *, rounding_mode=None, out=None):
     """Elementwise division; ``rounding_mode`` 'trunc' or 'floor' gives a non-differentiable result."""
     if rounding_mode is None:
         return _out(apply(Div(), input, other), out)
-    from ..tensor import Tensor
 
     a = input._data if isinstance(input, Tensor) else input
     b = other._data if isinstance(other, Tensor) else other
@@ -402,7 +402,6 @@ for _f, _n in [(exp, "exp"), (log, "log"), (log1p, "log1p"), (sqrt, "sqrt"), (rs
 
 def sign(input):
     """Elementwise sign (-1, 0 or 1); its gradient is zero."""
-    from ..tensor import Tensor
 
     x = _t(input)
     r = Tensor._make(np.sign(x._data), None)
@@ -412,7 +411,6 @@ def sign(input):
 
 
 def _grad_on():
-    from ..autograd.grad_mode import GRAD
 
     return GRAD.enabled
 
@@ -431,7 +429,6 @@ def reciprocal(input):
 
 def clamp(input, min=None, max=None, *, out=None):
     """Clamp every element into ``[min, max]``; the gradient passes where ``min <= x <= max``."""
-    from ..tensor import Tensor
 
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
@@ -463,7 +460,6 @@ def where(condition, input=None, other=None):
 
     With only ``condition``, returns the indices of its non-zero elements, like ``nonzero(as_tuple=True)``.
     """
-    from ..tensor import Tensor
 
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if input is None and other is None:
@@ -502,7 +498,6 @@ class Cast(Node):
 
 def _cast(input, dtype):
     if dtype.kind not in "fc":  # integer and bool results carry no gradient, as in PyTorch
-        from ..tensor import Tensor
 
         return Tensor._make(input._data.astype(dtype), None, False)
     return apply(Cast(dtype), input)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import Node, apply
+from ..tensor import Tensor
 from ._util import promote, sum_to
 
 
@@ -44,7 +45,6 @@ class MatMul(Node):
 
 def matmul(input, other, *, out=None):
     """Matrix product with broadcasting over batch dimensions (``input @ other``)."""
-    from ..tensor import Tensor
 
     a = input if isinstance(input, Tensor) else Tensor(input)
     b = other if isinstance(other, Tensor) else Tensor(other)
@@ -204,7 +204,6 @@ def linear(input, weight, bias=None):
         input ``(*, in_features)``, weight ``(out_features, in_features)``,
         bias ``(out_features)``, output ``(*, out_features)``.
     """
-    from ..tensor import Tensor
 
     if not isinstance(input, Tensor):
         input = Tensor(input)

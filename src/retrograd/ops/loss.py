@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from ..autograd.graph import Node, apply
+from ..tensor import Tensor
 from . import elementwise as E
 from . import reduction as R
 from ._util import grad_like, promote
@@ -32,7 +33,6 @@ REDUCTIONS = ("none", "mean", "sum")
 # ------------------------------------------------------------------ argument handling
 
 def _data(x):
-    from ..tensor import Tensor
 
     if x is None:
         return None
@@ -40,7 +40,6 @@ def _data(x):
 
 
 def _tensor(x):
-    from ..tensor import Tensor
 
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -551,7 +550,6 @@ def _weighted(loss, weight, op):
     """``loss * weight`` with the weight broadcast to the loss (a constant: no gradient)."""
     if weight is None:
         return loss
-    from ..tensor import Tensor
 
     w = _float_array(weight, loss.dtype, "weight", op)
     try:
@@ -723,7 +721,6 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     one dim (shared); it is clamped at ``eps`` for stability (the gradient passes unchanged,
     as in PyTorch).
     """
-    from ..tensor import Tensor
 
     input = _tensor(input)
     if isinstance(var, (int, float)):

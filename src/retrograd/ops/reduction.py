@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..autograd.graph import Node, apply
+from ..tensor import Tensor
 from ._util import expand, is_array, normalize_dim, normalize_dims
 
 
@@ -261,7 +263,6 @@ class LogSoftmax(Node):
 # ------------------------------------------------------------------ function forms
 
 def _tensor(x):
-    from ..tensor import Tensor
 
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -272,7 +273,6 @@ def _dims(input, dim, op):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Sum of elements, over all of them or over ``dim`` (int or tuple)."""
-    from .. import backend
 
     input = _tensor(input)
     dim = axis if dim is None else dim
@@ -327,7 +327,6 @@ class _MinMaxResult(tuple):
 
 
 def _max_min(input, dim, keepdim, other, is_min):
-    from ..tensor import Tensor
     from .elementwise import maximum, minimum
 
     input = _tensor(input)
@@ -365,7 +364,6 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def _arg(input, dim, keepdim, f):
-    from ..tensor import Tensor
 
     input = _tensor(input)
     a = input._data
@@ -474,14 +472,12 @@ def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
 
 
 def all(input, dim=None, keepdim=False):
-    from ..tensor import Tensor
 
     input = _tensor(input)
     return Tensor._make(np.asarray(np.all(input._data, axis=dim, keepdims=keepdim)), None)
 
 
 def any(input, dim=None, keepdim=False):
-    from ..tensor import Tensor
 
     input = _tensor(input)
     return Tensor._make(np.asarray(np.any(input._data, axis=dim, keepdims=keepdim)), None)

@@ -11,15 +11,16 @@ import builtins
 
 import numpy as np
 
+from .. import backend
 from ..autograd.grad_mode import GRAD
 from ..autograd.graph import Node, apply
+from ..tensor import Tensor
 from ._util import expand as _expand
 from ._util import normalize_dim, result_type, sum_to
 from ._util import permute as _permute
 
 
 def _tensor(x):
-    from ..tensor import Tensor
 
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -105,11 +106,9 @@ def view(input, *shape):
 
     A dtype argument reinterprets the bytes, as ``Tensor.view(dtype)`` does.
     """
-    from .. import backend
 
     input = _tensor(input)
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) and not hasattr(shape[0], "tolist"):
-        from ..tensor import Tensor
 
         return Tensor._make(input._data.view(backend.to_dtype(shape[0])), None)
     shape = _resolve_shape(_shape_arg(shape, "view"), input._data.size, input.shape, "view")
@@ -675,7 +674,6 @@ def pad(input, pad, mode="constant", value=None):
 
 def _normalize_index(idx):
     """Turn a user index into something NumPy accepts (tensors -> arrays, lists -> arrays)."""
-    from ..tensor import Tensor
 
     if not isinstance(idx, tuple):
         idx = (idx,)
@@ -852,8 +850,6 @@ class SetItem(Node):
 
 def setitem(input, index, value):
     """In-place ``input[index] = value`` that keeps autograd correct."""
-    from ..autograd.grad_mode import GRAD
-    from ..tensor import Tensor
 
     idx = _normalize_index(index)
     v = value._data if isinstance(value, Tensor) else value
@@ -928,7 +924,6 @@ def scatter_add_along(g, index, axis, shape, dtype=None):
 
 def gather(input, dim, index, *, sparse_grad=False):
     """Pick values along ``dim``: ``out[i][j] = input[index[i][j]][j]`` (for dim=0)."""
-    from ..tensor import Tensor
 
     input = _tensor(input)
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
@@ -960,7 +955,6 @@ def take_along_dim(input, indices, dim=None):
 
 def index_select(input, dim, index):
     """Select entries along ``dim`` by an integer index vector."""
-    from ..tensor import Tensor
 
     input = _tensor(input)
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
@@ -972,7 +966,6 @@ def index_select(input, dim, index):
 
 def masked_fill(input, mask, value):
     """Replace the elements where ``mask`` is True by ``value`` (mask broadcasts)."""
-    from ..tensor import Tensor
     from .elementwise import where
 
     input = _tensor(input)
@@ -1000,7 +993,6 @@ def masked_fill(input, mask, value):
 
 
 def masked_select(input, mask):
-    from ..tensor import Tensor
 
     input = _tensor(input)
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
