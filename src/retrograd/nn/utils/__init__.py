@@ -1,5 +1,6 @@
 """Utilities for training: gradient clipping, parameter flattening, regularisation."""
 
+from . import rnn
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
