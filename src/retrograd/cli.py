@@ -108,10 +108,11 @@ def load_dataset(name, data_dir=None, seed=0, download=True):
         except (FileNotFoundError, OSError, RuntimeError) as e:
             raise CLIError(str(e)) from None
         (xtr, ytr), (xva, yva) = D.train_val_split(xtr, ytr, val_size=5000, seed=seed)
-        return {"x_train": xtr[:, None].astype(np.float32), "y_train": ytr,
-                "x_val": xva[:, None].astype(np.float32), "y_val": yva,
-                "x_test": xte[:, None].astype(np.float32), "y_test": yte, "kind": "image",
-                "num_classes": 10}
+        def images(x):  # (N, 1, 28, 28) float32, whatever layout the loader returns
+            return np.asarray(x, dtype=np.float32).reshape(len(x), 1, 28, 28)
+
+        return {"x_train": images(xtr), "y_train": ytr, "x_val": images(xva), "y_val": yva,
+                "x_test": images(xte), "y_test": yte, "kind": "image", "num_classes": 10}
     if name in TOY_DATASETS:
         make = {"xor": lambda: D.make_xor(1000, noise=0.1, seed=seed, return_tensors=False),
                 "moons": lambda: D.make_moons(1000, noise=0.15, seed=seed, return_tensors=False),

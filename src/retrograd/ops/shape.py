@@ -379,7 +379,28 @@ class Cat(Node):
                     gi = gi.astype(dt) if gi.__class__ is np.ndarray else gi.to(dt)
             out.append(gi)
             start += n
-        return tuple(out)
+        return tuple(out) if len(out) > 1 else out[0]
+
+
+class Stack(Cat):
+    """Join same-shaped arrays along a new axis; the gradient is sliced back apart."""
+
+    def forward(self, *arrays):
+        self.sizes = [1] * len(arrays)
+        self.dtypes = [a.dtype for a in arrays]
+        return np.stack(arrays, axis=self.axis, dtype=result_type(*arrays))
+
+    def backward(self, g):
+        pre = (slice(None),) * self.axis
+        out = []
+        for i, (need, dt) in enumerate(zip(self.needs, self.dtypes)):
+            gi = None
+            if need:
+                gi = g[pre + (i,)]
+                if gi.dtype != dt:
+                    gi = gi.astype(dt) if gi.__class__ is np.ndarray else gi.to(dt)
+            out.append(gi)
+        return tuple(out) if len(out) > 1 else out[0]
 
 
 def cat(tensors, dim=0, *, out=None, axis=None):
@@ -401,10 +422,7 @@ def cat(tensors, dim=0, *, out=None, axis=None):
                 f"cat(): sizes of tensors must match except in dimension {d}. Expected shape "
                 f"{_star(ref.shape, d)} but got {tuple(t.shape)} for tensor number {i} in the list"
             )
-    if len(nonempty) == 1:
-        r = nonempty[0] * 1 if nonempty[0].requires_grad else nonempty[0].clone()
-    else:
-        r = apply(Cat(d), *nonempty)
+    r = apply(Cat(d), *nonempty)
     if out is not None:
         out.set_(r)
         return out
@@ -429,7 +447,11 @@ def stack(tensors, dim=0, *, out=None):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {tuple(shp)} at "
                                f"entry 0 and {tuple(t.shape)} at entry {i}")
     d = normalize_dim(dim, len(shp) + 1, "stack")
-    return cat([unsqueeze(t, d) for t in tensors], d, out=out)
+    r = apply(Stack(d), *tensors)
+    if out is not None:
+        out.set_(r)
+        return out
+    return r
 
 
 def hstack(tensors):
