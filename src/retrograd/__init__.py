@@ -48,6 +48,8 @@ Tensor.erfc = lambda self: erfc(self)
 
 __version__ = "0.1.0"
 
+bool = bool_  # torch.bool (the dtype); the builtin is not used in this module
+
 strided = "strided"
 contiguous_format = preserve_format = channels_last = "contiguous_format"
 FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = Tensor

@@ -16,7 +16,7 @@ def _check_p(p, op):
 
 
 def _apply_mask(input, mask_shape, p, inplace):
-    keep = backend.rng().random(mask_shape) >= p
+    keep = backend.rng().random(mask_shape, dtype=np.float32) >= p
     scale = np.asarray(keep, dtype=input.dtype) * np.asarray(1.0 / (1.0 - p), dtype=input.dtype) \
         if p < 1 else np.zeros(mask_shape, dtype=input.dtype)
     m = Tensor._make(scale, None)
