@@ -42,8 +42,7 @@ DEFAULTS = {
 }
 
 
-class CLIError(Exception):
-    """A user mistake: printed as one line, exit status 2."""
+from retrograd._cli_error import CLIError  # noqa: E402  (one class whether run as -m or installed)
 
 
 # ---------------------------------------------------------------------- data
@@ -243,7 +242,12 @@ def cmd_train(args):
     from . import models, nn, train
     from .utils.data import DataLoader, TensorDataset
 
-    defaults = DEFAULTS[args.dataset]
+    if args.dataset is None:
+        args.dataset = "text" if args.model == "char-lstm" else "digits"
+    if args.dataset == "text" and args.model not in (None, "char-lstm"):
+        raise CLIError(f"--dataset text trains a character language model: use --model char-lstm "
+                       f"(not {args.model})")
+    defaults = DEFAULTS["text" if args.model == "char-lstm" else args.dataset]
     for key in ("model", "epochs", "batch_size", "lr"):
         if getattr(args, key) is None:
             setattr(args, key, defaults[key])
@@ -351,11 +355,29 @@ def _load_saved(path):
     return model, Preprocess.from_state(blob["preprocess"]), blob["meta"]
 
 
+def _is_text_model(path):
+    import retrograd as rg
+
+    try:
+        blob = rg.load(str(path))
+    except (FileNotFoundError, RuntimeError, OSError):
+        return False
+    return isinstance(blob, dict) and isinstance(blob.get("meta"), dict) and \
+        blob["meta"].get("dataset") == "text"
+
+
 def cmd_evaluate(args):
     import retrograd as rg
     from . import nn, train
     from .utils.data import DataLoader, TensorDataset
 
+    if _is_text_model(args.model):
+        from .text import evaluate_char_lstm
+
+        r = evaluate_char_lstm(args.model)
+        print(f"text validation split: loss {r['val_loss']:.4f}, perplexity {r['val_perplexity']:.2f} "
+              f"(unigram baseline {r['unigram_perplexity']:.2f})")
+        return 0
     model, prep, meta = _load_saved(args.model)
     name = args.dataset or meta["dataset"]
     ds = load_dataset(name, args.data_dir, meta.get("seed", 0), download=not args.no_download)
@@ -392,6 +414,19 @@ def cmd_predict(args):
     import retrograd as rg
     from . import train
 
+    if _is_text_model(args.model):
+        from .text import load_char_lstm, sample
+
+        model, vocab, _ = load_char_lstm(args.model)
+        prime = Path(args.inputs).read_text() if Path(args.inputs).exists() else args.inputs
+        text = sample(model, vocab, prime=prime, length=args.length, temperature=args.temperature,
+                      generator=rg.Generator().manual_seed(args.seed))
+        if args.output:
+            Path(args.output).write_text(text)
+            print(f"wrote {len(text)} characters to {args.output}")
+        else:
+            print(text)
+        return 0
     model, prep, meta = _load_saved(args.model)
     x = np.asarray(_read_inputs(args.inputs), dtype=np.float32)
     cfg = meta["config"]
@@ -449,7 +484,7 @@ def make_parser():
     t = sub.add_parser("train", help="train a model on a dataset (default: MLP on the bundled digits)",
                        description="Train a network by backprop, show the progress, print the test "
                        "accuracy and write the model, its history (JSON, CSV) and plots.")
-    t.add_argument("--dataset", choices=DATASETS, default="digits",
+    t.add_argument("--dataset", choices=DATASETS, default=None,
                    help="digits (bundled 8x8, default), mnist, fashion-mnist (read from --data-dir, "
                    "$RETROGRAD_DATA or the cache; downloaded if missing), toy sets xor, moons, circles, "
                    "spirals, or text (the bundled book, with --model char-lstm)")
@@ -479,6 +514,9 @@ def make_parser():
     t.add_argument("--temperature", type=_positive_float, default=0.8,
                    help="sampling temperature for --model char-lstm (0.8)")
     t.add_argument("--seq-len", type=_positive_int, default=100, help="BPTT length for char-lstm (100)")
+    t.add_argument("--max-batches", type=_positive_int, help="char-lstm: at most this many batches per epoch")
+    t.add_argument("--sample-length", type=_positive_int, default=300,
+                   help="char-lstm: characters sampled after each epoch (300)")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="accuracy and confusion matrix of a saved model",
@@ -494,7 +532,11 @@ def make_parser():
                        description="Predict classes for inputs in a .npy or .csv file (one sample per "
                        "row; images as (N, 28, 28) arrays).")
     r.add_argument("model", help="path to model.safetensors")
-    r.add_argument("inputs", help=".npy or .csv file of samples")
+    r.add_argument("inputs", help=".npy or .csv file of samples (for a char-lstm model: the text, "
+                   "or a file holding it, to continue)")
+    r.add_argument("--length", type=_positive_int, default=300, help="characters to sample (char-lstm)")
+    r.add_argument("--temperature", type=_positive_float, default=0.8, help="sampling temperature (char-lstm)")
+    r.add_argument("--seed", type=int, default=0, help="sampling seed (char-lstm)")
     r.add_argument("--proba", action="store_true", help="print all class probabilities")
     r.add_argument("--output", help="write the predictions to this file")
     r.set_defaults(func=cmd_predict)

@@ -107,3 +107,12 @@ def test_help_lists_every_command(capsys):
     out = capsys.readouterr().out
     for cmd in ("train", "evaluate", "predict"):
         assert cmd in out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["train", "--model", "char-lstm", "--dataset", "digits"], "bundled text"),
+    (["train", "--dataset", "text", "--model", "mlp"], "use --model char-lstm"),
+])
+def test_text_model_and_dataset_must_agree(argv, needle, capsys, tmp_path):
+    assert main(argv + ["--out", str(tmp_path)]) == 2
+    assert needle in capsys.readouterr().err

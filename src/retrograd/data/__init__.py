@@ -5,6 +5,7 @@
   :class:`MNIST`, :class:`FashionMNIST`.
 * Toy problems: :func:`make_xor`, :func:`make_moons`, :func:`make_circles`,
   :func:`make_spirals`, :func:`make_blobs`, :func:`make_regression`.
+* Sequence tasks: :func:`make_adding_problem` (long-range dependencies for RNNs).
 * Preprocessing (:mod:`retrograd.data.transforms`): ``ToTensor``, ``Normalize``,
   ``Compose``, ``Lambda``, ``Standardize``, ``OneHot``.
 * Batch augmentation (:mod:`retrograd.data.augment`): ``RandomAffine``,
@@ -32,6 +33,7 @@ from .mnist import (
     load_fashion_mnist,
     load_mnist,
 )
+from .sequence import make_adding_problem
 from .split import train_val_split, train_val_test_split
 from .toy import make_blobs, make_circles, make_moons, make_regression, make_spirals, make_xor
 from .transforms import Compose, Lambda, Normalize, OneHot, Standardize, ToTensor
@@ -58,6 +60,7 @@ __all__ = [
     "load_digits",
     "load_fashion_mnist",
     "load_mnist",
+    "make_adding_problem",
     "make_blobs",
     "make_circles",
     "make_moons",

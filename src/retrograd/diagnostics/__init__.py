@@ -9,6 +9,10 @@
   :func:`record_tensor_grads` for the gradients of any intermediate tensors.
 * :func:`plot_grad_norms`, :func:`plot_histograms`, :func:`plot_activations` — PNG plots.
 * :func:`to_dot`, :func:`render_graph` — the computational graph in Graphviz.
+* :class:`TimeGradientMonitor` (:mod:`.bptt`) — backpropagation through time made
+  visible: per-time-step norms of ∂L/∂h_t of a recurrent layer, vanishing/exploding
+  warnings across time steps, :func:`plot_time_grad_norms`;
+  :class:`TimeGradientMonitorCallback` for ``fit``.
 * Anomaly detection lives in :mod:`retrograd.autograd` (``detect_anomaly``).
 """
 
@@ -34,6 +38,7 @@ __all__ = [
     "ExplodingGradientWarning", "SaturationWarning", "DeadUnitWarning",
     "plot_grad_norms", "plot_histograms", "plot_activations",
     "to_dot", "render_graph", "GraphvizNotFoundError", "explain_cli_main",
+    "TimeGradientMonitor", "TimeGradientMonitorCallback", "TimeDiagnosis", "plot_time_grad_norms",
 ]
 
 
@@ -44,6 +49,11 @@ def __getattr__(name):
         from .callback import GradientMonitorCallback
 
         return GradientMonitorCallback
+    if name in ("TimeGradientMonitor", "TimeGradientMonitorCallback", "TimeDiagnosis",
+                "plot_time_grad_norms"):
+        from . import bptt
+
+        return getattr(bptt, name)
     if name in ("explain_cli_main", "add_explain_parser", "run_explain"):
         from . import cli
 
