@@ -189,8 +189,8 @@ TARGETS = {"per_op": 0.7, "mlp_b32": 1.0, "mlp_b128": 0.8, "lenet_b32": 1.5, "le
 def _available(workload):
     if workload in SEQUENCE_WORKLOADS:
         try:
-            from benchmarks import sequence  # noqa: F401
             import retrograd.nn as rnn
+            from benchmarks import sequence  # noqa: F401
 
             return hasattr(rnn, "LSTM")
         except ImportError:
@@ -214,14 +214,14 @@ def peak_memory(workload, lib_name, steps=3):
     """Peak resident memory (MiB) added by a few steps, measured in a fresh subprocess."""
     code = (
         "import sys, resource, json;"
-        "sys.path.insert(0, %r);"
+        f"sys.path.insert(0, {str(ROOT.parent)!r});"
         "from benchmarks.compare import build, _rss;"
-        "step, _ = build(%r, %r);"
+        f"step, _ = build({workload!r}, {lib_name!r});"
         "base = _rss();"
-        "[step() for _ in range(%d)];"
+        f"[step() for _ in range({steps})];"
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
         "print(json.dumps({'base': base, 'peak': peak}))"
-    ) % (str(ROOT.parent), workload, lib_name, steps)
+    )
     env = dict(os.environ)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=600)

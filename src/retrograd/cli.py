@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -43,7 +42,6 @@ DEFAULTS = {
 
 
 from retrograd._cli_error import CLIError  # noqa: E402  (one class whether run as -m or installed)
-
 
 # ---------------------------------------------------------------------- data
 
@@ -239,6 +237,7 @@ class _Augment:
 
 def cmd_train(args):
     import retrograd as rg
+
     from . import models, nn, train
     from .utils.data import DataLoader, TensorDataset
 
@@ -338,6 +337,7 @@ class _CheckpointEveryEpoch:
 
 def _load_saved(path):
     import retrograd as rg
+
     from . import models
 
     try:
@@ -368,6 +368,7 @@ def _is_text_model(path):
 
 def cmd_evaluate(args):
     import retrograd as rg
+
     from . import nn, train
     from .utils.data import DataLoader, TensorDataset
 
@@ -412,6 +413,7 @@ def _read_inputs(path):
 
 def cmd_predict(args):
     import retrograd as rg
+
     from . import train
 
     if _is_text_model(args.model):
@@ -535,7 +537,8 @@ def make_parser():
     r.add_argument("inputs", help=".npy or .csv file of samples (for a char-lstm model: the text, "
                    "or a file holding it, to continue)")
     r.add_argument("--length", type=_positive_int, default=300, help="characters to sample (char-lstm)")
-    r.add_argument("--temperature", type=_positive_float, default=0.8, help="sampling temperature (char-lstm)")
+    r.add_argument("--temperature", type=_positive_float, default=0.8,
+                   help="sampling temperature (char-lstm)")
     r.add_argument("--seed", type=int, default=0, help="sampling seed (char-lstm)")
     r.add_argument("--proba", action="store_true", help="print all class probabilities")
     r.add_argument("--output", help="write the predictions to this file")

@@ -210,7 +210,8 @@ def linear(input, weight, bias=None):
     if input.ndim == 0 or weight.ndim != 2 or input.shape[-1] != weight.shape[1]:
         raise RuntimeError(
             f"linear: input of shape {tuple(input.shape)} cannot be multiplied with weight of shape "
-            f"{tuple(weight.shape)}: expected input with last dimension {weight.shape[-1] if weight.ndim else '?'} "
+            f"{tuple(weight.shape)}: expected input with last dimension "
+            f"{weight.shape[-1] if weight.ndim else '?'} "
             f"(in_features), i.e. shape (*, {weight.shape[-1] if weight.ndim else '?'})"
         )
     if input.dtype != weight.dtype:

@@ -737,6 +737,18 @@ class GetItem(Node):
         self.in_shape, self.in_dtype = a.shape, a.dtype
         return a[self.index]
 
+    def name(self):
+        # PyTorch's name: its last indexing step (w[:2] prints grad_fn=<SliceBackward0>)
+        if not self.basic:
+            return "IndexBackward0"
+        items = [i for i in self.index if i is not Ellipsis]
+        while len(items) > 1 and items[-1] == slice(None):
+            items.pop()
+        last = items[-1] if items else slice(None)
+        if last is None:
+            return "UnsqueezeBackward0"
+        return "SliceBackward0" if isinstance(last, slice) else "SelectBackward0"
+
     def backward(self, g):
         if self.basic and g.__class__ is np.ndarray:
             out = np.zeros(self.in_shape, dtype=self.in_dtype)
@@ -875,7 +887,8 @@ def setitem(input, index, value):
 
     idx = _normalize_index(index)
     v = value._data if isinstance(value, Tensor) else value
-    needs_graph = GRAD.enabled and (input.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+    needs_graph = GRAD.enabled and (input.requires_grad
+                                    or (isinstance(value, Tensor) and value.requires_grad))
     try:
         if not needs_graph:
             input._data[idx] = v
@@ -921,8 +934,17 @@ class ScatterAddAlong(Node):
         return out
 
     def backward(self, gg):
-        return apply(TakeAlong(self.index, self.axis), gg) if gg.__class__ is not np.ndarray else \
-            np.take_along_axis(gg, self.index, axis=self.axis)
+        return _take_along(gg, self.index, self.axis)
+
+
+def _take_along(g, index, axis):
+    """``g`` gathered at ``index`` along ``axis`` (array or Tensor), ``index`` possibly smaller
+    than ``g`` in the other dims (the backward of scatter and scatter_add)."""
+    if builtins.any(i != axis and n != m for i, (n, m) in enumerate(zip(index.shape, g.shape))):
+        g = g[tuple(slice(None) if i == axis else slice(0, n) for i, n in enumerate(index.shape))]
+    if g.__class__ is np.ndarray:
+        return np.take_along_axis(g, index, axis=axis)
+    return apply(TakeAlong(index, axis), g)
 
 
 def _along_index(index, axis):
@@ -967,6 +989,123 @@ def gather(input, dim, index, *, sparse_grad=False):
     if builtins.any(i != d and a < b for i, (a, b) in enumerate(zip(idx.shape, input.shape))):
         src = input[tuple(slice(None) if i == d else slice(0, a) for i, a in enumerate(idx.shape))]
     return apply(TakeAlong(idx.astype(np.intp, copy=False), d), src)
+
+
+class Scatter(Node):
+    """``scatter``: ``input`` with ``src`` written at ``index`` along ``axis`` (where an index
+    repeats, the last write wins). ``src`` has the index's shape."""
+
+    save_inputs = False
+
+    def __init__(self, index, axis):
+        self.index, self.axis = index, axis
+
+    def forward(self, a, s):
+        self.shape = a.shape
+        out = a.copy()
+        out[_along_index(self.index, self.axis)] = s
+        return out
+
+    def backward(self, g):
+        ga = gs = None
+        if self.needs[0]:
+            # the overwritten entries of the input get no gradient
+            keep = np.ones(self.shape, dtype=bool)
+            keep[_along_index(self.index, self.axis)] = False
+            ga = g * keep
+        if self.needs[1]:
+            gs = _take_along(g, self.index, self.axis)
+        return ga, gs
+
+
+def _scatter_args(op, input, dim, index, src):
+    """Check ``index`` against ``input`` and ``src`` as PyTorch does; ``src`` cut to the
+    index's shape (it may be larger). A 0-d index (or src) counts as one element."""
+    input = _tensor(input)
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {idx.dtype}")
+    if idx.ndim == 0 and input.ndim:
+        idx = idx.reshape((1,) * input.ndim)
+    d = normalize_dim(dim, input.ndim, op)
+    if idx.ndim != input.ndim:
+        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as self "
+                           f"tensor (index shape {tuple(idx.shape)}, self shape "
+                           f"{tuple(input.shape)})")
+    for i, (a, b) in enumerate(zip(idx.shape, input.shape)):
+        if i != d and a > b:
+            raise RuntimeError(f"{op}(): Expected index {tuple(idx.shape)} to be smaller than self "
+                               f"{tuple(input.shape)} apart from dimension {d}")
+    if idx.size and (idx.max() >= input.shape[d] or idx.min() < -input.shape[d]):
+        bad = int(idx.max()) if idx.max() >= input.shape[d] else int(idx.min())
+        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {d} with size "
+                           f"{input.shape[d]}")
+    src = _tensor(src)
+    if src.ndim == 0 and input.ndim:
+        src = reshape(src, (1,) * input.ndim)
+    if src.ndim != idx.ndim or builtins.any(a > b for a, b in zip(idx.shape, src.shape)):
+        raise RuntimeError(f"{op}(): Expected src {tuple(src.shape)} to be at least as large as "
+                           f"index {tuple(idx.shape)} in every dimension")
+    if tuple(src.shape) != idx.shape:
+        src = getitem(src, tuple(slice(0, n) for n in idx.shape))
+    if src.dtype != input.dtype:
+        src = src.to(input.dtype)
+    return input, d, np.where(idx < 0, idx + input.shape[d], idx).astype(np.intp), src
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """Write ``src`` (or the number ``value``) into a copy of ``input`` at ``index`` along
+    ``dim``: ``out[index[i][j]][j] = src[i][j]`` for ``dim=0``.
+
+    Args:
+        input (Tensor): the tensor to write into (a copy; ``scatter_`` writes in place).
+        dim (int): the dimension ``index`` points along.
+        index (LongTensor): where each element of ``src`` goes; same number of dims as
+            ``input``, no larger apart from ``dim``.
+        src (Tensor or float): the values (at least as large as ``index``), or a number.
+        value (float): a number to write (instead of ``src``).
+        reduce (str, optional): ``'add'`` or ``'multiply'`` to combine with what is there.
+
+    Example::
+
+        >>> retrograd.zeros(3, 5).scatter(1, retrograd.tensor([[0], [1], [2]]), 1.0)[0]
+        tensor([1., 0., 0., 0., 0.])
+    """
+    if (src is None) == (value is None):
+        raise TypeError("scatter(): pass exactly one of src (a tensor or number) and value")
+    op = "scatter"
+    if src is None or not isinstance(src, Tensor):
+        # a number: a constant array of the index's shape
+        v = value if src is None else src
+        input = _tensor(input)
+        src = Tensor._make(np.full(np.shape(index._data if isinstance(index, Tensor) else index),
+                                   v, dtype=input.dtype))
+    input, d, idx, src = _scatter_args(op, input, dim, index, src)
+    if reduce is None:
+        return apply(Scatter(idx, d), input, src)
+    if reduce == "add":
+        return input + scatter_add_along(src, idx, d, tuple(input.shape))
+    if reduce == "multiply":
+        if src.requires_grad and GRAD.enabled:
+            raise RuntimeError("scatter(reduce='multiply'): no gradient for src; use "
+                               "reduce='add', or src.detach()")
+        return input * _scatter_product(input, d, idx, src)
+    raise RuntimeError(f"scatter(): reduce argument must be either 'add' or 'multiply', got "
+                       f"{reduce!r}")
+
+
+def _scatter_product(input, d, idx, src):
+    """The product of the ``src`` values landing on each element (1 where none land)."""
+    out = np.ones(input.shape, dtype=input.dtype)
+    np.multiply.at(out, _along_index(idx, d), src._data)
+    return Tensor._make(out)
+
+
+def scatter_add(input, dim, index, src):
+    """``input`` plus ``src`` summed into it at ``index`` along ``dim`` (repeated indices add
+    up): ``out[index[i][j]][j] += src[i][j]`` for ``dim=0``. Differentiable in both."""
+    input, d, idx, src = _scatter_args("scatter_add", input, dim, index, src)
+    return input + scatter_add_along(src, idx, d, tuple(input.shape))
 
 
 def take_along_dim(input, indices, dim=None):

@@ -14,7 +14,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd.grad_mode import GRAD
-from ...autograd.graph import Node, _RemovableHandle, _record, apply
+from ...autograd.graph import Node, _record, _RemovableHandle, apply
 from ...tensor import Tensor
 from ..parameter import Parameter
 
@@ -316,7 +316,7 @@ class Module:
     def _apply_to_tensors(self, convert):
         for m in self.modules():
             for store in (m._parameters, m._buffers):
-                for k, t in store.items():
+                for t in store.values():
                     if t is None:
                         continue
                     new = convert(t._data)
@@ -344,7 +344,8 @@ class Module:
         dtype = backend.to_dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
-        return self._apply_to_tensors(lambda a: a.astype(dtype) if a.dtype.kind == "f" and a.dtype != dtype else a)
+        return self._apply_to_tensors(
+            lambda a: a.astype(dtype) if a.dtype.kind == "f" and a.dtype != dtype else a)
 
     def float(self):
         return self.to(backend.float32)
