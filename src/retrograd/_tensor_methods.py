@@ -28,7 +28,7 @@ def _operand(x):
     if isinstance(x, np.generic):
         return x.item()
     if isinstance(x, (list, tuple)):
-        return Tensor(x)
+        return C.tensor(x)
     return NotImplemented
 
 
@@ -172,7 +172,8 @@ for _name, _fn in [("exp_", E.exp), ("log_", E.log), ("sqrt_", E.sqrt), ("neg_",
                    ("trunc_", K.trunc), ("sign_", E.sign), ("lerp_", E.lerp),
                    ("clamp_min_", lambda x, v: E.clamp(x, min=v)),
                    ("clamp_max_", lambda x, v: E.clamp(x, max=v)),
-                   ("tril_", S.tril), ("triu_", S.triu)]:
+                   ("tril_", S.tril), ("triu_", S.triu), ("scatter_", S.scatter),
+                   ("scatter_add_", S.scatter_add)]:
     setattr(Tensor, _name, _inplace_unary(_fn, _name))
 Tensor.negative_ = Tensor.neg_
 
@@ -282,7 +283,8 @@ for _name, _fn in {
     "flip": S.flip, "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "gather": S.gather,
     "index_select": S.index_select, "masked_fill": S.masked_fill, "masked_select": S.masked_select,
     "tril": S.tril, "triu": S.triu, "diagonal": S.diagonal, "trace": S.trace,
-    "take_along_dim": S.take_along_dim, "tensor_split": S.tensor_split,
+    "take_along_dim": S.take_along_dim, "tensor_split": S.tensor_split, "scatter": S.scatter,
+    "scatter_add": S.scatter_add,
     # linear algebra
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "outer": L.outer,
     # comparisons and friends

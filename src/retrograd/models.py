@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import nn
 
+
 def _activation(name):
     table = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "gelu": "GELU", "silu": "SiLU",
              "leaky_relu": "LeakyReLU", "elu": "ELU", "selu": "SELU", "mish": "Mish"}

@@ -98,24 +98,44 @@ def _untensor(x):
     return x
 
 
+def _is_size_arg(x):
+    return isinstance(x, Size) or (isinstance(x, (int, np.integer)) and not isinstance(x, bool))
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it.
 
     Create tensors with :func:`retrograd.tensor`, :func:`retrograd.zeros`,
-    :func:`retrograd.randn` and friends. ``Tensor(data)`` also works and keeps
-    float data as float32.
+    :func:`retrograd.randn` and friends. The legacy constructor works as in PyTorch:
+    ``Tensor(2, 3)`` (or ``Tensor(size)``) is a 2x3 tensor of the default float dtype
+    (zeros, where PyTorch leaves the memory uninitialised), and ``Tensor(data)`` turns
+    a list or array into the default float dtype (``Tensor([1, 2])`` is
+    ``tensor([1., 2.])``); a Tensor passed in keeps its dtype. ``dtype=`` overrides.
     """
 
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "__dict__", "__weakref__")
     # NumPy must leave binary operators to us: `array * tensor` calls Tensor.__rmul__.
     __array_priority__ = 1000
 
-    def __init__(self, data=None, dtype=None, requires_grad=False, device=None):
-        if data is None:
-            data = []
+    def __init__(self, *args, dtype=None, requires_grad=False, device=None):
         backend.check_device(device, "Tensor")
         dtype = backend.to_dtype(dtype)
-        self._data = _to_array(data, dtype, copy=False)
+        if len(args) == 1 and not _is_size_arg(args[0]):
+            data = args[0]
+            if dtype is None and not isinstance(data, Tensor):
+                dtype = backend.get_default_dtype()
+            self._data = _to_array(data, dtype, copy=False)
+        else:
+            if len(args) == 1 and isinstance(args[0], Size):
+                size = tuple(args[0])
+            elif all(_is_size_arg(a) and not isinstance(a, Size) for a in args):
+                size = tuple(int(a) for a in args) or (0,)  # Tensor() is empty
+            else:
+                raise TypeError(
+                    f"Tensor(): expected sizes (Tensor(2, 3)) or one data argument (a list, "
+                    f"array or tensor), got {', '.join(type(a).__name__ for a in args)}. "
+                    "For a given dtype use retrograd.tensor(data, dtype=...)")
+            self._data = np.zeros(size, dtype=dtype or backend.get_default_dtype())
         self.grad = None
         self.grad_fn = None
         self._version = [0]
@@ -506,7 +526,7 @@ class Tensor:
         from .ops.elementwise import Add
 
         if not isinstance(src, Tensor):
-            src = Tensor(np.asarray(src))
+            src = Tensor._make(np.asarray(src))
         if GRAD.enabled and src.requires_grad:
             self._check_inplace("copy_")
             from .autograd.graph import apply
@@ -596,8 +616,9 @@ class Tensor:
         if dtype is None:
             return f"retrograd.{_TYPE_NAMES.get(self.dtype.name, self.dtype.name)}"
         if isinstance(dtype, str) and "Tensor" in dtype:
-            dtype = {"FloatTensor": "float32", "DoubleTensor": "float64", "LongTensor": "int64",
-                     "IntTensor": "int32", "BoolTensor": "bool"}.get(dtype.split(".")[-1], dtype)
+            dtype = TYPED_TENSORS.get(dtype.split(".")[-1], dtype)
+        if isinstance(dtype, _TypedTensor):
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def type_as(self, other):
@@ -675,6 +696,25 @@ class Tensor:
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
                "int32": "IntTensor", "bool": "BoolTensor", "uint8": "ByteTensor",
                "float16": "HalfTensor", "int16": "ShortTensor", "int8": "CharTensor"}
+
+
+class _TypedTensor(type):
+    """The legacy typed constructors (``FloatTensor``, ``LongTensor``, ...): calling one is
+    ``Tensor(...)`` with its dtype (``LongTensor([1, 2])``, ``FloatTensor(2, 3)``), and
+    ``isinstance(x, FloatTensor)`` asks whether ``x`` is a float32 tensor, as in PyTorch."""
+
+    def __call__(cls, *args, device=None):
+        return Tensor(*args, dtype=cls.dtype, device=device)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __repr__(cls):
+        return f"<class 'retrograd.{cls.__name__}'>"
+
+
+TYPED_TENSORS = {name: _TypedTensor(name, (), {"dtype": np.dtype(dt), "__slots__": ()})
+                 for dt, name in _TYPE_NAMES.items()}
 
 
 class _NoGrad:

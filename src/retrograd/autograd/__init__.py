@@ -37,7 +37,7 @@ def _make_grads(outputs, grad_outputs, create_graph, op):
             grads.append(Tensor._make(a, None) if create_graph else a)
             continue
         if not isinstance(g, Tensor):
-            g = Tensor(np.asarray(g, dtype=out.dtype))
+            g = Tensor._make(np.asarray(g, dtype=out.dtype))
         if g.shape != out.shape:
             raise RuntimeError(f"{op}: Mismatch in shape: grad_output[{i}] has a shape of "
                                f"{tuple(g.shape)} and output[{i}] has a shape of {tuple(out.shape)}.")
@@ -147,6 +147,36 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(out)
 
 
-__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "gradcheck",
-           "gradgradcheck", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "inference_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "Node"]
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj):
+        from ..tensor import Tensor
+
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """The pre-0.4 wrapper, kept so old scripts run: every Tensor is a Variable, and
+    ``Variable(t, requires_grad=False)`` is ``t.detach()`` (sharing memory) with
+    ``requires_grad`` set as given.
+
+    Example::
+
+        >>> x = Variable(retrograd.ones(2), requires_grad=True)  # ones(2, requires_grad=True)
+    """
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        from ..tensor import Tensor
+
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got "
+                            f"{type(data).__name__}")
+        t = data.detach()
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+
+__all__ = ["backward", "grad", "Variable", "Function", "FunctionCtx", "once_differentiable",
+           "gradcheck", "gradgradcheck", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "inference_mode", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled", "Node"]

@@ -99,7 +99,7 @@ class _FunctionNode(Node, FunctionCtx):
                 out.append(None)
                 continue
             if not isinstance(r, Tensor):
-                r = Tensor(np.asarray(r))
+                r = Tensor._make(np.asarray(r))
             if tuple(r.shape) != tuple(shape):
                 try:
                     from ..ops._util import sum_to

@@ -132,7 +132,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
             o = _outputs(func, ins)
             d = [t for t in ins if isinstance(t, Tensor) and t.requires_grad]
             gs = autograd_grad(o, d, list(gos), create_graph=True, allow_unused=True)
-        return tuple(g if g is not None else Tensor(np.zeros(t.shape)) for g, t in zip(gs, d))
+        return tuple(g if g is not None else Tensor._make(np.zeros(t.shape)) for g, t in zip(gs, d))
 
     del diff
     return gradcheck(first_grads, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,

@@ -161,6 +161,19 @@ class _Packer:
                 return self.pack(base(obj), path)
         if isinstance(obj, list):
             return self.pack(list(obj), path)
+        if callable(getattr(obj, "state_dict", None)):
+            # torch.save(model, PATH) pickles the whole object; say what to do instead
+            from ..nn import Module
+
+            var = "model" if isinstance(obj, Module) else "optimizer"
+            where = f" at {_path_str(path)}" if path else ""
+            raise TypeError(
+                f"retrograd.save: cannot save a whole {t.__name__} object{where}: "
+                "PyTorch would pickle it, and retrograd never pickles (loading a pickle can run "
+                "arbitrary code). Save its state_dict() instead, and load that into a freshly "
+                f"built {t.__name__}: torch.save({var}.state_dict(), PATH), then "
+                f"{var}.load_state_dict(torch.load(PATH, weights_only=True))."
+            )
         raise TypeError(
             f"retrograd.save: cannot save a {t.__name__} at {_path_str(path)}. A retrograd file "
             "holds only tensors, NumPy arrays and scalars, None, bool, int, float, str, bytes, "

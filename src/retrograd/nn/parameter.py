@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _to_array
 
 
 class Parameter(Tensor):
@@ -37,6 +37,8 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    __str__ = __repr__  # print(param) shows the header too, as in PyTorch
+
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (self._data.copy(), self.requires_grad))
 
@@ -60,7 +62,8 @@ class Buffer(Tensor):
     __slots__ = ()
 
     def __new__(cls, data=None, *, persistent=True):
-        t = Tensor(data) if not isinstance(data, Tensor) else data.detach()
+        t = Tensor._make(_to_array(data, copy=False)) if not isinstance(data, Tensor) \
+            else data.detach()
         t.__dict__["_buffer_persistent"] = persistent
         t.__dict__["_is_buffer"] = True
         return t

@@ -109,6 +109,11 @@ class Pow(Node):
 
     def forward(self, a, b):
         a, b = promote(a, b)
+        if (b.__class__ is int or b.__class__ is float) and (b == 2 or b == 3) \
+                and a.__class__ is np.ndarray and a.dtype.kind == "f":
+            # PyTorch computes x**2 and x**3 as products (bitwise equal results);
+            # np.power takes ~50x longer for these exponents
+            return a * a if b == 2 else a * a * a
         if isinstance(b, np.ndarray) and b.dtype.kind in "iu" and (b < 0).any():
             raise RuntimeError("pow: integers to negative integer powers are not allowed; "
                                "use a float tensor (x.float() ** n)")
@@ -355,7 +360,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         r = np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b))
     else:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
-    return _out(Tensor(r), out)
+    return _out(Tensor._make(r), out)
 
 
 divide = true_divide = div

@@ -356,17 +356,38 @@ class NLLLoss(Node):
 _BCE_EPS = float(np.float32(1e-12))
 
 
+def _fold_reduction(loss, reduction):
+    """Reduce an elementwise loss inside its own node, so that ``loss.grad_fn`` is the loss
+    (``BinaryCrossEntropyWithLogitsBackward0``, as PyTorch prints it), not a ``MeanBackward0``."""
+    if reduction == "none":
+        return loss
+    return np.asarray(loss.sum() if reduction == "sum" else loss.mean(), dtype=loss.dtype)
+
+
+def _unfold_reduction(g, reduction, n):
+    """The upstream gradient of each element of a loss reduced by :func:`_fold_reduction`."""
+    if reduction != "mean":
+        return g
+    return g * (1.0 / n if n else float("nan"))
+
+
 class BinaryCrossEntropy(Node):
     """``-(t log x + (1 - t) log(1 - x))`` with each log clamped at -100, as PyTorch does."""
+
+    def __init__(self, reduction="none"):
+        self.reduction = reduction
 
     def forward(self, x, t):
         x, t = promote(x, t)
         with np.errstate(divide="ignore"):
             log_x = np.maximum(np.log(x), -100.0)
             log_1mx = np.maximum(np.log1p(-x), -100.0)
-        return (t - 1.0) * log_1mx - t * log_x
+        loss = (t - 1.0) * log_1mx - t * log_x
+        self.n = loss.size
+        return _fold_reduction(loss, self.reduction)
 
     def backward(self, g, x, t):
+        g = _unfold_reduction(g, self.reduction, self.n)
         gx = gt = None
         if self.needs[0]:
             gx = grad_like(g * (x - t) / np.maximum((1.0 - x) * x, _BCE_EPS), x)
@@ -380,17 +401,22 @@ class BinaryCrossEntropyWithLogits(Node):
     """``(1 - t) x + lw * softplus(-x)`` with ``lw = 1 + (pos_weight - 1) t``: no log of 0, no
     overflow, for any logit."""
 
-    def __init__(self, pos_weight=None):
+    def __init__(self, pos_weight=None, reduction="none"):
         self.pw = pos_weight
+        self.reduction = reduction
 
     def forward(self, x, t):
         x, t = promote(x, t)
         sp = np.logaddexp(0.0, -x)
         if self.pw is None:
-            return (1.0 - t) * x + sp
-        return (1.0 - t) * x + ((self.pw - 1.0) * t + 1.0) * sp
+            loss = (1.0 - t) * x + sp
+        else:
+            loss = (1.0 - t) * x + ((self.pw - 1.0) * t + 1.0) * sp
+        self.n = loss.size
+        return _fold_reduction(loss, self.reduction)
 
     def backward(self, g, x, t):
+        g = _unfold_reduction(g, self.reduction, self.n)
         pw = self.pw
         gx = gt = None
         if self.needs[0]:
@@ -574,6 +600,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
                            "the raw scores, which is also numerically safer")
     if not np.all((t >= 0) & (t <= 1)):
         raise RuntimeError(f"{op}: all elements of target should be between 0 and 1")
+    if weight is None:
+        return apply(BinaryCrossEntropy(reduction), input, target)
     loss = apply(BinaryCrossEntropy(), input, target)
     return reduce_loss(_weighted(loss, weight, op), reduction)
 
@@ -596,6 +624,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
             raise RuntimeError(f"{op}: pos_weight of shape {pw.shape} does not broadcast to the "
                                f"input of shape {tuple(input.shape)} (it holds one weight per "
                                "class, along the last dim)") from None
+    if weight is None:
+        return apply(BinaryCrossEntropyWithLogits(pw, reduction), input, target)
     loss = apply(BinaryCrossEntropyWithLogits(pw), input, target)
     return reduce_loss(_weighted(loss, weight, op), reduction)
 

@@ -25,7 +25,7 @@ def _as_tensor(x, op):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.ndarray):
-        return Tensor(x)
+        return Tensor._make(x)
     raise TypeError(f"{op}(): expected input to be a Tensor, got {type(x).__name__}")
 
 
