@@ -211,16 +211,17 @@ def time_step(step, min_time=0.2, max_iter=200):
 
 
 def peak_memory(workload, lib_name, steps=3):
-    """Peak resident memory (MiB) added by a few steps, measured in a fresh subprocess."""
+    """Peak resident memory (MiB) above the steady state, during a few steps after a warm-up
+    step, measured in a fresh subprocess (the kernel's peak-RSS mark is reset first)."""
     code = (
-        "import sys, resource, json;"
+        "import sys, json;"
         f"sys.path.insert(0, {str(ROOT.parent)!r});"
-        "from benchmarks.compare import build, _rss;"
+        "from benchmarks.compare import build, _rss, _reset_peak, _peak;"
         f"step, _ = build({workload!r}, {lib_name!r});"
-        "base = _rss();"
+        "step();"
+        "base = _rss(); _reset_peak();"
         f"[step() for _ in range({steps})];"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
-        "print(json.dumps({'base': base, 'peak': peak}))"
+        "print(json.dumps({'base': base, 'peak': _peak()}))"
     )
     env = dict(os.environ)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
@@ -229,6 +230,20 @@ def peak_memory(workload, lib_name, steps=3):
         return None
     d = json.loads(out.stdout.strip().splitlines()[-1])
     return max(d["peak"] - d["base"], 0.0)
+
+
+def _reset_peak():
+    """Reset the kernel's peak-RSS mark (VmHWM) so that only what follows is measured."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def _peak():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def _rss():
