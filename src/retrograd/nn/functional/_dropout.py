@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import backend
+from ...autograd.graph import Node, apply
 from ...tensor import Tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
@@ -15,14 +16,33 @@ def _check_p(p, op):
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
 
 
+class Dropout(Node):
+    """``x * mask / (1 - p)``; the graph keeps only the boolean mask (1 byte per element)."""
+
+    save_inputs = False
+
+    def __init__(self, keep, scale):
+        self.keep, self.scale = keep, scale
+
+    def forward(self, a):
+        out = a * self.keep
+        out *= np.asarray(self.scale, dtype=a.dtype)
+        return out
+
+    def backward(self, g):
+        if g.__class__ is np.ndarray:
+            gi = g * self.keep
+            gi *= np.asarray(self.scale, dtype=g.dtype)
+            return gi
+        return g * Tensor._make(self.keep, None) * self.scale
+
+
 def _apply_mask(input, mask_shape, p, inplace):
     keep = backend.rng().random(mask_shape, dtype=np.float32) >= p
-    scale = np.asarray(keep, dtype=input.dtype) * np.asarray(1.0 / (1.0 - p), dtype=input.dtype) \
-        if p < 1 else np.zeros(mask_shape, dtype=input.dtype)
-    m = Tensor._make(scale, None)
+    scale = 1.0 / (1.0 - p) if p < 1 else 0.0
     if inplace:
-        return input.mul_(m)
-    return input * m
+        return input.mul_(Tensor._make(keep.astype(input.dtype) * np.asarray(scale, input.dtype), None))
+    return apply(Dropout(keep, scale), input)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
