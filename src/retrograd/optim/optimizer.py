@@ -532,3 +532,21 @@ def _check_unsupported(
         raise NotImplementedError(
             f"{opt_name}: capturable=True (CUDA graph capture) is not supported; leave it False."
         )
+
+
+_CHUNK = 1 << 16
+
+
+def _add_scaled_(y, x, alpha):
+    """``y += alpha * x`` in place without a full-size temporary (the same arithmetic, done
+    in chunks of 64K elements), so a large parameter's update allocates almost nothing."""
+    if y.size <= _CHUNK or not (y.flags.c_contiguous and x.flags.c_contiguous) or x.shape != y.shape:
+        y += alpha * x
+        return
+    yf, xf = y.reshape(-1), x.reshape(-1)
+    tmp = np.empty(_CHUNK, dtype=np.result_type(xf.dtype, alpha))
+    for start in range(0, yf.size, _CHUNK):
+        stop = min(start + _CHUNK, yf.size)
+        t = tmp[: stop - start]
+        np.multiply(xf[start:stop], alpha, out=t)
+        yf[start:stop] += t

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, _check_unsupported, _scalar, _state_tensor, _writable_data
+from .optimizer import Optimizer, _add_scaled_, _check_unsupported, _scalar, _state_tensor, _writable_data
 
 __all__ = ["SGD"]
 
@@ -123,7 +123,10 @@ class SGD(Optimizer):
                     else:
                         buf = buf_t._data
                         buf *= momentum
-                        buf += (1 - dampening) * grad
+                        if dampening == 0:
+                            buf += grad  # (1 - 0) * grad is grad: skip the temporary
+                        else:
+                            _add_scaled_(buf, grad, 1 - dampening)
                     grad = grad + momentum * buf if nesterov else buf
-                param += -lr * grad
+                _add_scaled_(param, grad, -lr)
         return loss
