@@ -35,7 +35,7 @@ RUNS = {
     "mnist-lenet": ("mnist", "lenet", 8, 64, 1e-3, {"schedule": "cosine"}, 0.990),
     "fashion-mlp": ("fashion-mnist", "mlp", 15, 64, 1e-3,
                     {"hidden": [256, 128], "dropout": 0.2}, 0.88),
-    "fashion-cnn": ("fashion-mnist", "cnn", 8, 64, 1e-3, {"schedule": "cosine"}, 0.91),
+    "fashion-cnn": ("fashion-mnist", "cnn", 4, 128, 2e-3, {"schedule": "cosine"}, 0.91),
 }
 
 
