@@ -297,3 +297,10 @@ def test_default_dtype_switch():
     assert rg.tensor([1.5]).dtype == rg.float32
     with pytest.raises(TypeError, match="floating"):
         rg.set_default_dtype(rg.int64)
+
+
+def test_creation_accepts_size_keyword_like_torch():
+    torch = __import__("torch")
+    for name in ("zeros", "ones", "empty", "rand", "randn"):
+        assert tuple(getattr(rg, name)(size=(2, 3)).shape) == tuple(getattr(torch, name)(size=(2, 3)).shape)
+    assert rg.zeros(size=[4]).shape == (4,)

@@ -74,19 +74,22 @@ def from_numpy(ndarray):
     return Tensor._make(ndarray, None, False)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def zeros(*size_args, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """A tensor of zeros of the given size."""
+    size = size_args if size is None else (size,)
     return _finish(np.zeros(_size(size, "zeros"), dtype=_float_dtype(dtype)), requires_grad, device, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def ones(*size_args, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """A tensor of ones of the given size."""
+    size = size_args if size is None else (size,)
     return _finish(np.ones(_size(size, "ones"), dtype=_float_dtype(dtype)), requires_grad, device, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
-          pin_memory=False):
+def empty(*size_args, size=None, dtype=None, device=None, requires_grad=False, memory_format=None,
+          layout=None, pin_memory=False):
     """An uninitialised tensor (here: zero-filled, which is just as fast with NumPy)."""
+    size = size_args if size is None else (size,)
     return _finish(np.zeros(_size(size, "empty"), dtype=_float_dtype(dtype)), requires_grad, device, "empty")
 
 
@@ -177,15 +180,17 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 # ------------------------------------------------------------------ random
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def rand(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Uniform random numbers in [0, 1)."""
+    size = size_args if size is None else (size,)
     dtype = _float_dtype(dtype)
     arr = backend.rng(generator).random(_size(size, "rand"), dtype=np.float64).astype(dtype)
     return _finish(arr, requires_grad, device, "rand")
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def randn(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Standard normal random numbers."""
+    size = size_args if size is None else (size,)
     dtype = _float_dtype(dtype)
     arr = backend.rng(generator).standard_normal(_size(size, "randn")).astype(dtype)
     return _finish(arr, requires_grad, device, "randn")
