@@ -34,6 +34,7 @@ import numpy as np
 
 import retrograd
 
+from ..io._atomic import _fsync_directory
 from ..utils.data import Dataset
 
 __all__ = [
@@ -174,20 +175,6 @@ def _locate(name, base, spec):
     return None
 
 
-def _fsync_dir(d):
-    # Make the rename itself durable; not every platform can open a directory.
-    try:
-        fd = os.open(d, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _download(name, dest_dir, spec, timeout):
     """Fetch ``name``.gz from the mirrors into ``dest_dir``; return (path or None, errors)."""
     import urllib.request  # only when downloading: it pulls in the whole http stack
@@ -220,7 +207,7 @@ def _download(name, dest_dir, spec, timeout):
             dest = dest_dir / fname
             os.replace(tmp, dest)
             tmp = None
-            _fsync_dir(dest_dir)
+            _fsync_directory(dest_dir)
             st = dest.stat()
             _VERIFIED[(str(dest.resolve()), st.st_size, st.st_mtime_ns)] = gz_md5
             return dest, errors

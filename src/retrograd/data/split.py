@@ -15,17 +15,9 @@ import numpy as np
 
 import retrograd
 
-from .. import backend
+from .toy import _rng
 
 __all__ = ["train_val_split", "train_val_test_split"]
-
-
-def _rng(generator, seed, where):
-    if seed is not None and generator is not None:
-        raise ValueError(f"{where}: pass either seed= or generator=, not both")
-    if seed is not None:
-        return np.random.default_rng(int(seed) & 0xFFFFFFFFFFFFFFFF)
-    return backend.rng(generator)
 
 
 def _length(a):

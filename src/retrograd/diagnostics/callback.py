@@ -2,46 +2,8 @@
 
 from __future__ import annotations
 
+from ..train.callbacks import Callback as _Callback
 from .monitor import GradientMonitor
-
-try:  # the train package sits above nothing diagnostics needs; guard it all the same
-    from ..train.callbacks import Callback as _Callback
-except ImportError:  # pragma: no cover - only while retrograd.train is absent
-    class _Callback:
-        """Stand-in with the callback protocol, used when retrograd.train is unavailable."""
-
-        trainer = None
-        order = 0
-
-        def set_trainer(self, trainer):
-            self.trainer = trainer
-
-        def on_train_begin(self, logs=None):
-            pass
-
-        def on_epoch_begin(self, epoch, logs=None):
-            pass
-
-        def on_batch_begin(self, batch, logs=None):
-            pass
-
-        def on_after_backward(self, batch, logs=None):
-            pass
-
-        def on_batch_end(self, batch, logs=None):
-            pass
-
-        def on_epoch_end(self, epoch, logs=None):
-            pass
-
-        def on_train_end(self, logs=None):
-            pass
-
-        def state_dict(self):
-            return {}
-
-        def load_state_dict(self, state_dict):
-            pass
 
 __all__ = ["GradientMonitorCallback"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.graph import Node, apply
-from ...ops.shape import _add_at
+from ...ops.shape import index_put_add
 from ...tensor import Tensor
 
 __all__ = ["embedding", "one_hot"]
@@ -24,20 +24,15 @@ class Embedding(Node):
         return weight[self.indices]
 
     def backward(self, g):
-        idx = self.indices.reshape(-1)
-        if g.__class__ is not np.ndarray:
-            from ...ops.shape import index_put_add
-
-            gw = index_put_add(g.reshape(-1, self.w_shape[1]), (idx,), self.w_shape, self.w_dtype)
-            if self.padding_idx is not None:
+        gw = index_put_add(g.reshape(-1, self.w_shape[1]), (self.indices.reshape(-1),), self.w_shape,
+                           self.w_dtype)
+        if self.padding_idx is not None:  # the padding row never learns
+            if gw.__class__ is np.ndarray:
+                gw[self.padding_idx] = 0
+            else:
                 mask = np.ones((self.w_shape[0], 1), dtype=self.w_dtype)
                 mask[self.padding_idx] = 0
                 gw = gw * mask
-            return gw
-        gw = np.zeros(self.w_shape, dtype=self.w_dtype)
-        _add_at(gw, (idx,), g.reshape(-1, self.w_shape[1]))
-        if self.padding_idx is not None:
-            gw[self.padding_idx] = 0  # the padding row never learns
         return gw
 
 
